@@ -1,0 +1,15 @@
+"""Every blueprint of the app. Contract features nest under `contract_scope` (once, at import),
+so each of their routes lives below `/contrats/<contract_id>` and requires membership."""
+
+from app.admin.routes import bp as admin_bp
+from app.auth.routes import bp as auth_bp
+from app.contracts.routes import bp as contracts_bp
+from app.contracts.routes import overview_bp
+from app.contracts.scope import contract_scope
+from app.pages.routes import bp as pages_bp
+
+CONTRACT_FEATURES = (overview_bp,)
+for feature in CONTRACT_FEATURES:
+    contract_scope.register_blueprint(feature)
+
+BLUEPRINTS = (auth_bp, contracts_bp, admin_bp, pages_bp, contract_scope)

@@ -1,0 +1,170 @@
+"""`flask` commands: administration, demo data, audit verification, e-mail outbox."""
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from app.errors import DomainError
+from app.extensions import db
+
+admin_cli = AppGroup("admin", help="Comptes administrateurs.")
+org_cli = AppGroup("org", help="Organisations (acheteurs publics, entreprises).")
+contract_cli = AppGroup("contract", help="Marchés.")
+audit_cli = AppGroup("audit", help="Journal d'audit chaîné.")
+outbox_cli = AppGroup("outbox", help="File d'envoi des e-mails.")
+demo_cli = AppGroup("demo", help="Données de démonstration.")
+
+
+def _fail(error: DomainError):
+    db.session.rollback()
+    raise click.ClickException(error.message)
+
+
+@admin_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--name", "full_name", required=True)
+@click.password_option()
+def create_admin(email, full_name, password):
+    """Créer un compte administrateur."""
+    from app.auth import services as accounts
+    from app.auth.models import User
+
+    if accounts.user_by_email(email):
+        raise click.ClickException("Un compte existe déjà pour cette adresse.")
+    user = User(email=accounts.normalize_email(email), full_name=full_name, is_admin=True)
+    try:
+        accounts.set_password(user, password)
+    except DomainError as error:
+        _fail(error)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Administrateur {user.email} créé.")
+
+
+@org_cli.command("create")
+@click.option("--name", required=True)
+@click.option("--siret", required=True)
+@click.option("--kind", type=click.Choice(["acheteur_public", "entreprise"]), required=True)
+@click.option("--size", type=click.Choice(["TPE", "PME", "ETI", "GE"]))
+@click.option("--ess", is_flag=True, help="Structure de l'économie sociale et solidaire.")
+def create_org(name, siret, kind, size, ess):
+    """Créer une organisation (SIRET vérifié par sa clé de Luhn)."""
+    from app.organisations.services import create_organisation
+
+    try:
+        organisation = create_organisation(
+            name=name, siret=siret, kind=kind, size=size, ess=ess, actor=None
+        )
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"Organisation {organisation.id} créée : {organisation.name}.")
+
+
+@contract_cli.command("create")
+@click.option("--reference", required=True)
+@click.option("--object", "object_", required=True)
+@click.option("--category", type=click.Choice(["travaux", "fournitures", "services"]))
+@click.option("--notified", required=True, help="Date de notification, AAAA-MM-JJ.")
+@click.option("--months", type=click.IntRange(1, 600), required=True)
+@click.option("--amount", required=True, help="Montant initial HT, par exemple 1250000.00.")
+@click.option("--buyer-siret", required=True)
+@click.option("--supplier-siret", required=True)
+@click.option("--lead-email", required=True, help="Référent acheteur, invité par e-mail.")
+@click.option("--clause-file", type=click.File(encoding="utf-8"), help="Clause en Markdown.")
+def create_contract_command(
+    reference, object_, category, notified, months, amount, buyer_siret, supplier_siret,
+    lead_email, clause_file,
+):  # fmt: skip
+    """Créer un marché et inviter son référent acheteur."""
+    from sqlalchemy import select
+
+    from app.contracts import services
+    from app.organisations.models import Organisation
+
+    def org(siret):
+        found = db.session.scalar(select(Organisation).where(Organisation.siret == siret))
+        if found is None:
+            raise click.ClickException(f"Aucune organisation avec le SIRET {siret}.")
+        return found
+
+    try:
+        amount_ht = Decimal(amount.replace(",", "."))
+        notification = date.fromisoformat(notified)
+    except (InvalidOperation, ValueError) as error:
+        raise click.ClickException("Montant ou date invalide.") from error
+    data = services.ContractData(
+        reference=reference,
+        object=object_,
+        category=category or "services",
+        notification_date=notification,
+        duration_months=months,
+        initial_amount_ht=amount_ht,
+        buyer_organisation_id=org(buyer_siret).id,
+        supplier_organisation_id=org(supplier_siret).id,
+        progress_clause=clause_file.read() if clause_file else "",
+    )
+    try:
+        contract = services.create_contract_with_lead(
+            data, lead_email=lead_email, lead_name="", actor=None
+        )
+    except DomainError as error:
+        _fail(error)
+    _send_outbox()
+    click.echo(f"Marché {contract.reference} créé (n° {contract.id}).")
+
+
+def _send_outbox():
+    from app.outbox.services import send_pending
+
+    return send_pending()
+
+
+@audit_cli.command("verify")
+def verify_audit():
+    """Recalculer chaque chaîne ; code de sortie 1 si une entrée a été modifiée ou supprimée."""
+    from app.audit.services import verify_all
+
+    reports = verify_all()
+    broken = [r for r in reports if not r.ok]
+    for report in reports:
+        if report.ok:
+            click.echo(
+                f"{report.chain} : {report.entries} entrées, intègre (tête {report.head_hash[:16]}…)"
+            )
+        else:
+            click.echo(
+                f"{report.chain} : ROMPUE à l'entrée {report.broken_at} ({report.reason})", err=True
+            )
+    if broken:
+        raise SystemExit(1)
+    click.echo(f"Journal d'audit intègre : {len(reports)} chaîne(s).")
+
+
+@outbox_cli.command("send")
+@click.option("--limit", default=100, show_default=True)
+def send_outbox(limit):
+    """Envoyer les e-mails en attente (à lancer en boucle ou par cron)."""
+    from app.outbox.services import send_pending
+
+    click.echo(f"{send_pending(limit=limit)} e-mail(s) envoyé(s).")
+
+
+@demo_cli.command("load")
+def load_demo():
+    """Charger le marché de démonstration, s'il n'est pas déjà là."""
+    from flask import current_app
+
+    from app.demo.data import load
+
+    if not current_app.config["DEMO_DATA_ALLOWED"]:
+        raise click.ClickException("Pas de données de démonstration en production.")
+    created = load()
+    click.echo("Données de démonstration chargées." if created else "Démonstration déjà présente.")
+
+
+def register_cli(app: Flask) -> None:
+    for group in (admin_cli, org_cli, contract_cli, audit_cli, outbox_cli, demo_cli):
+        app.cli.add_command(group)

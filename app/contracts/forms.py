@@ -1,0 +1,33 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import RadioField, StringField
+from wtforms.validators import DataRequired, Length
+
+from app.auth.forms import email_field
+
+SIDE_CHOICES = [("acheteur", _l("Acheteur")), ("titulaire", _l("Titulaire"))]
+ROLE_CHOICES = [
+    ("referent", _l("Référent : pilote le plan, donne le visa de sa partie")),
+    ("contributeur", _l("Contributeur : participe à l'élaboration et au suivi")),
+    ("observateur", _l("Observateur : consulte sans modifier")),
+]
+
+
+class InvitationForm(FlaskForm):
+    email = email_field(
+        _l("Adresse e-mail de la personne invitée"),
+        _l("Indiquez l'adresse e-mail de la personne invitée."),
+    )
+    full_name = StringField(
+        _l("Prénom et nom"), validators=[Length(max=120)], render_kw={"autocomplete": "off"}
+    )
+    side = RadioField(
+        _l("Partie"),
+        choices=SIDE_CHOICES,
+        validators=[DataRequired(_l("Choisissez la partie de la personne invitée."))],
+    )
+    role = RadioField(
+        _l("Rôle"),
+        choices=ROLE_CHOICES,
+        validators=[DataRequired(_l("Choisissez le rôle de la personne invitée."))],
+    )

@@ -1,0 +1,40 @@
+"""Helpers shared by every feature's forms."""
+
+from urllib.parse import urlsplit
+
+from flask_wtf import FlaskForm
+from wtforms import DecimalField
+
+from app.errors import DomainError
+
+
+def attach_error(form: FlaskForm, error: DomainError) -> None:
+    """Show a service's refusal next to its field (or at the top of the form)."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def is_local_url(target: str | None) -> bool:
+    """Only paths of this site: never another host, never a scheme-relative `//host`."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and "\\" not in target
+
+
+class FrenchDecimalField(DecimalField):
+    """Accepts « 1 250 000,50 » as typed in France, as well as « 1250000.50 »."""
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            raw = valuelist[0] or ""
+            for space in (" ", "\u00a0", "\u202f", "€"):
+                raw = raw.replace(space, "")
+            valuelist = [raw.replace(",", ".")]
+        super().process_formdata(valuelist)
+        if self.data is not None and not self.data.is_finite():  # NaN, Infinity
+            self.data = None
+            raise ValueError(self.gettext("Not a valid decimal value."))

@@ -1,0 +1,91 @@
+"""Queue e-mails in the outbox and deliver them (SMTP when configured, else the log)."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from flask import current_app, g
+from sqlalchemy import inspect, select
+
+from app.db_types import utcnow
+from app.extensions import db
+from app.outbox.models import OutboxEmail
+
+log = logging.getLogger("progres.outbox")
+MAX_ATTEMPTS = 5
+
+
+def queue_email(recipient: str, subject: str, body: str, *, kind: str = "") -> OutboxEmail:
+    """Add an e-mail to the caller's transaction: it exists only if the change commits."""
+    email = OutboxEmail(recipient=recipient, subject=subject, body=body, kind=kind)
+    db.session.add(email)
+    if g:  # remembered so the request can deliver it right after its commit
+        g.setdefault("queued_emails", []).append(email)
+    return email
+
+
+def _deliver(email: OutboxEmail) -> None:
+    config = current_app.config
+    message = EmailMessage()
+    message["From"] = config["MAIL_SENDER"]
+    message["To"] = email.recipient
+    message["Subject"] = email.subject
+    # A stable Message-ID lets mail clients drop a duplicate after a crash between send and mark.
+    message["Message-ID"] = make_msgid(idstring=f"outbox-{email.id}", domain="progres")
+    message.set_content(email.body)
+    if not config["MAIL_SERVER"]:
+        log.info("E-mail (pas de serveur SMTP configuré) :\n%s", message.as_string())
+        return
+    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
+        if config["MAIL_USE_TLS"]:
+            smtp.starttls()
+        if config["MAIL_USERNAME"]:
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        smtp.send_message(message)
+
+
+def _pending_query(limit: int, ids: list[int] | None = None):
+    query = (
+        select(OutboxEmail)
+        .where(OutboxEmail.sent_at.is_(None), OutboxEmail.attempts < MAX_ATTEMPTS)
+        .order_by(OutboxEmail.id)
+        .limit(limit)
+    )
+    if ids is not None:
+        query = query.where(OutboxEmail.id.in_(ids))
+    # Several senders may run: each takes rows the others have not locked (PostgreSQL).
+    return query.with_for_update(skip_locked=True)
+
+
+def send_pending(limit: int = 100, ids: list[int] | None = None) -> int:
+    """Send up to `limit` unsent e-mails, one transaction each; return how many were sent."""
+    sent = 0
+    for _ in range(limit):
+        email = db.session.scalars(_pending_query(1, ids)).first()
+        if email is None:
+            break
+        email.attempts += 1
+        try:
+            _deliver(email)
+        except (OSError, smtplib.SMTPException) as error:
+            email.last_error = str(error)[:2000]
+            log.warning("Envoi de l'e-mail %s échoué : %s", email.id, error)
+            db.session.commit()
+            if ids is not None:
+                break
+            continue
+        email.sent_at = utcnow()
+        db.session.commit()
+        sent += 1
+    return sent
+
+
+def deliver_queued_after_request() -> None:
+    """Send what this request queued, once its transaction has committed (dev convenience)."""
+    queued = g.pop("queued_emails", [])
+    ids = [email.id for email in queued if inspect(email).persistent]
+    if ids and current_app.config["OUTBOX_DELIVER_AFTER_REQUEST"]:
+        send_pending(limit=len(ids), ids=ids)

@@ -1,0 +1,135 @@
+"""The one answer to « may this person do this here? ».
+
+Every view declares an access rule with `@allow(...)`; an app-wide `before_request` enforces it
+and refuses any endpoint that declares none (fail closed). Every route under
+`/contrats/<contract_id>` also requires membership of that contract, whatever its rule: a
+non-member gets 404, the same answer as a contract that does not exist.
+
+| droit (Permission)   | référent acheteur | contributeur acheteur | observateur | référent titulaire | contributeur titulaire |
+|----------------------|:-:|:-:|:-:|:-:|:-:|
+| VIEW_CONTRACT        | ✓ | ✓ | ✓ | ✓ | ✓ |
+| INVITE_MEMBERS       | ✓ |   |   |   |   |
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from flask import abort, current_app, g, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.extensions import db, login_manager
+
+if TYPE_CHECKING:
+    from app.contracts.models import Membership
+
+log = logging.getLogger("progres.authz")
+
+
+class Permission(StrEnum):
+    VIEW_CONTRACT = "voir_le_marche"
+    INVITE_MEMBERS = "inviter_des_membres"
+
+
+# (side, role) -> permissions. Absent means refused.
+GRANTS: dict[tuple[str, str], frozenset[Permission]] = {
+    ("acheteur", "referent"): frozenset({Permission.VIEW_CONTRACT, Permission.INVITE_MEMBERS}),
+    ("acheteur", "contributeur"): frozenset({Permission.VIEW_CONTRACT}),
+    ("acheteur", "observateur"): frozenset({Permission.VIEW_CONTRACT}),
+    ("titulaire", "referent"): frozenset({Permission.VIEW_CONTRACT}),
+    ("titulaire", "contributeur"): frozenset({Permission.VIEW_CONTRACT}),
+    ("titulaire", "observateur"): frozenset({Permission.VIEW_CONTRACT}),
+}
+
+
+def membership_may(membership: Membership, permission: Permission) -> bool:
+    return permission in GRANTS.get((membership.side, membership.role), frozenset())
+
+
+@dataclass(frozen=True)
+class AccessRule:
+    name: str
+    login: bool = True
+    admin: bool = False
+    permission: Permission | None = None
+
+
+PUBLIC = AccessRule("public", login=False)
+LOGGED_IN = AccessRule("connecte")
+ADMIN = AccessRule("administrateur", admin=True)
+MEMBER = AccessRule("membre", permission=Permission.VIEW_CONTRACT)
+
+
+def allow(rule: AccessRule | Permission) -> Callable:
+    """Declare who may call a view: a rule, or a permission on the route's contract."""
+    if isinstance(rule, Permission):
+        rule = AccessRule(f"droit:{rule.value}", permission=rule)
+
+    def decorator(view: Callable) -> Callable:
+        view.access_rule = rule
+        return view
+
+    return decorator
+
+
+def rule_of(endpoint: str) -> AccessRule | None:
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, "access_rule", None)
+
+
+def is_static(endpoint: str) -> bool:
+    return endpoint == "static" or endpoint.endswith(".static")
+
+
+def denied(status: int, reason: str):
+    log.info(
+        "authz.denied status=%s reason=%s endpoint=%s user=%s",
+        status,
+        reason,
+        request.endpoint,
+        getattr(current_user, "id", None),
+    )
+    abort(status)
+
+
+def load_membership(contract_id: int) -> Membership | None:
+    from app.contracts.models import Membership
+
+    return db.session.scalar(
+        select(Membership).where(
+            Membership.contract_id == contract_id, Membership.user_id == current_user.id
+        )
+    )
+
+
+def enforce_access_rule():
+    """App-wide `before_request`: apply the view's rule, membership first on contract routes."""
+    endpoint = request.endpoint
+    if endpoint is None or is_static(endpoint):
+        return None  # routing already answers 404/405; static files are public
+    rule = rule_of(endpoint)
+    if rule is None:
+        log.error("route sans règle d'accès : %s", endpoint)
+        abort(404)
+    if not rule.login:
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if "contract_id" in g:
+        membership = load_membership(g.contract_id)
+        if membership is None:
+            denied(404, "not_a_member")
+        g.membership, g.contract = membership, membership.contract
+    if rule.admin and not current_user.is_admin:
+        denied(403, "not_admin")
+    if rule.permission is not None:
+        if "membership" not in g:  # a permission only means something on a contract route
+            denied(404, "permission_outside_contract")
+        if not g.membership.may(rule.permission):
+            denied(403, f"missing:{rule.permission.value}")
+    return None

@@ -1,0 +1,21 @@
+"""Page or fragment from the same template (CONVENTIONS habit 5)."""
+
+from flask import Response, make_response, render_template
+from jinja2_fragments.flask import render_blocks
+
+from app.extensions import htmx
+
+
+def wants_fragment() -> bool:
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def render(template: str, *blocks: str, status: int = 200, **context) -> Response:
+    """Full page for a normal, boosted or history-restore request; else only `blocks`."""
+    if blocks and wants_fragment():
+        body = render_blocks(template, list(blocks), **context)
+    else:
+        body = render_template(template, **context)
+    response = make_response(body, status)
+    response.vary.add("HX-Request")
+    return response

@@ -1,0 +1,201 @@
+"""Shared fixtures: a migrated database per test (SQLite file copy, or PostgreSQL truncated
+after each test), the app, and a world of two contracts with every role.
+
+`PROGRES_TEST_DATABASE_URL=postgresql+psycopg://127.0.0.1:5432/test` runs the same suite on
+PostgreSQL (`make test` does both)."""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import shutil
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import pytest
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+
+from app import create_app
+from app.auth.models import User
+from app.contracts.models import Contract
+from app.extensions import db
+from tests import factories
+
+POSTGRES_URL = os.environ.get("PROGRES_TEST_DATABASE_URL", "")
+ON_CI = os.environ.get("CI", "").lower() == "true"
+REDIS_URL = os.environ.get("PROGRES_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _reset_postgres_schema(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def _migrate(url: str) -> None:
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=url)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory):
+    """The schema built by the Alembic migrations (never by create_all), once per run."""
+    if POSTGRES_URL:
+        _reset_postgres_schema(POSTGRES_URL)
+        _migrate(POSTGRES_URL)
+        return POSTGRES_URL
+    template = tmp_path_factory.mktemp("db") / "template.db"
+    _migrate(f"sqlite:///{template}")
+    return template
+
+
+def _truncate_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        tables = [
+            row[0]
+            for row in connection.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'"
+                )
+            )
+        ]
+        # Test clean-up only: replica mode skips the audit trail's append-only triggers.
+        connection.execute(text("SET session_replication_role = replica"))
+        quoted = ", ".join(f'"{table}"' for table in tables)
+        connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(migrated_database, tmp_path):
+    if POSTGRES_URL:
+        yield POSTGRES_URL
+        _truncate_postgres(POSTGRES_URL)
+    else:
+        path = tmp_path / "progres.db"
+        shutil.copyfile(migrated_database, path)
+        yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app_config():
+    """Override to change the configuration of one test module's app."""
+    return {}
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context, as in production: nothing in `g` or in the
+    test's database session leaks into it. The test's session is expired afterwards so that
+    it reads what the request wrote."""
+
+    def open(self, *args, **kwargs):
+        db.session.commit()  # end the test's own transaction: on SQLite it holds the write lock
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        db.session.expire_all()
+        return response
+
+
+@pytest.fixture
+def app(database_url, app_config):
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=database_url, **app_config)
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def log_in(client):
+    """Log a user in through the real login form."""
+
+    def log_in_as(user: User, password: str = factories.PASSWORD, remember: bool = False):
+        response = client.post(
+            "/connexion",
+            data={"email": user.email, "password": password, "remember": "y" if remember else ""},
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response
+
+    return log_in_as
+
+
+@dataclass
+class World:
+    """Contract A with every role, contract B with other parties and people."""
+
+    contract: Contract
+    other_contract: Contract
+    buyer_lead: User
+    buyer_contributor: User
+    observer: User
+    supplier_lead: User
+    supplier_contributor: User
+    outsider: User  # buyer lead of contract B only
+    other_supplier_lead: User
+    admin: User
+
+    def role(self, name: str) -> User:
+        return getattr(self, name)
+
+
+@pytest.fixture
+def world(app) -> World:
+    buyer = factories.make_organisation("Métropole de Lyon", "acheteur_public")
+    supplier = factories.make_organisation("Textiles Rhône SAS")
+    other_buyer = factories.make_organisation("Ville de Villeurbanne", "acheteur_public")
+    other_supplier = factories.make_organisation("Jardins du Rhône SCOP", size="TPE")
+    contract = factories.make_contract(
+        buyer,
+        supplier,
+        "2025-0142",
+        progress_clause="Les parties **élaborent** un plan de progrès.",
+    )
+    other = factories.make_contract(other_buyer, other_supplier, "2026-0057")
+    people = SimpleNamespace(
+        buyer_lead=factories.make_user("claire@acheteur.example", organisation=buyer),
+        buyer_contributor=factories.make_user("hugo@acheteur.example", organisation=buyer),
+        observer=factories.make_user("ines@acheteur.example", organisation=buyer),
+        supplier_lead=factories.make_user("sophie@titulaire.example", organisation=supplier),
+        supplier_contributor=factories.make_user("karim@titulaire.example", organisation=supplier),
+        outsider=factories.make_user("paul@autre-acheteur.example", organisation=other_buyer),
+        other_supplier_lead=factories.make_user(
+            "lea@autre-titulaire.example", organisation=other_supplier
+        ),
+        admin=factories.make_user("admin@progres.example", is_admin=True),
+    )
+    factories.add_member(contract, people.buyer_lead, "acheteur", "referent")
+    factories.add_member(contract, people.buyer_contributor, "acheteur", "contributeur")
+    factories.add_member(contract, people.observer, "acheteur", "observateur")
+    factories.add_member(contract, people.supplier_lead, "titulaire", "referent")
+    factories.add_member(contract, people.supplier_contributor, "titulaire", "contributeur")
+    factories.add_member(other, people.outsider, "acheteur", "referent")
+    factories.add_member(other, people.other_supplier_lead, "titulaire", "referent")
+    return World(contract=contract, other_contract=other, **vars(people))
+
+
+@pytest.fixture
+def redis_url():
+    """A reachable Redis, or a skip — except under CI, where its absence is a failure."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        if ON_CI:
+            pytest.fail(f"Redis injoignable sur {REDIS_URL} (obligatoire sous CI=true)")
+        pytest.skip(f"Redis injoignable sur {REDIS_URL}")
+    return REDIS_URL
