@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
 from wtforms import DecimalField
+from wtforms.validators import StopValidation
 
 from app.errors import DomainError
 
@@ -38,3 +39,7 @@ class FrenchDecimalField(DecimalField):
         if self.data is not None and not self.data.is_finite():  # NaN, Infinity
             self.data = None
             raise ValueError(self.gettext("Not a valid decimal value."))
+
+    def pre_validate(self, form):
+        if self.process_errors:  # « not a number » says it all: no « must be positive » too
+            raise StopValidation()

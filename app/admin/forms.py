@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.auth.forms import email_field
@@ -19,16 +20,19 @@ class OrganisationForm(FlaskForm):
     )
     kind = SelectField(
         _l("Type"),
-        choices=[("acheteur_public", _l("Acheteur public")), ("entreprise", _l("Entreprise"))],
+        choices=[
+            SelectChoice("acheteur_public", _l("Acheteur public")),
+            SelectChoice("entreprise", _l("Entreprise")),
+        ],
     )
     size = SelectField(
         _l("Taille (entreprise)"),
         choices=[
-            ("", _l("— (acheteur public)")),
-            ("TPE", _l("TPE")),
-            ("PME", _l("PME")),
-            ("ETI", _l("ETI")),
-            ("GE", _l("Grande entreprise")),
+            SelectChoice("", _l("— (acheteur public)")),
+            SelectChoice("TPE", _l("TPE")),
+            SelectChoice("PME", _l("PME")),
+            SelectChoice("ETI", _l("ETI")),
+            SelectChoice("GE", _l("Grande entreprise")),
         ],
         validators=[Optional()],
     )
@@ -46,9 +50,9 @@ class ContractForm(FlaskForm):
     category = SelectField(
         _l("Catégorie"),
         choices=[
-            ("fournitures", _l("Fournitures")),
-            ("services", _l("Services")),
-            ("travaux", _l("Travaux")),
+            SelectChoice("fournitures", _l("Fournitures")),
+            SelectChoice("services", _l("Services")),
+            SelectChoice("travaux", _l("Travaux")),
         ],
     )
     buyer_organisation_id = SelectField(_l("Acheteur"), coerce=int)

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from app.audit.models import GENESIS_HASH, AuditEvent
@@ -67,6 +67,16 @@ def _head(chain: str) -> AuditEvent | None:
     )
 
 
+def _lock_chain(chain: str) -> None:
+    """On PostgreSQL, appenders to one chain take turns until their transaction ends, so
+    none of them reads a head that another is about to replace (SQLite's BEGIN IMMEDIATE
+    already serialises writers)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:chain))"), {"chain": f"audit:{chain}"}
+        )
+
+
 def record(
     action: str,
     *,
@@ -80,10 +90,12 @@ def record(
 ) -> AuditEvent:
     """Append one entry to the chain of `contract_id` (or the platform's), without committing.
 
-    Two transactions that read the same head collide on UNIQUE(chain, seq); the loser retries
-    inside a savepoint, so the chain never forks and the caller's transaction survives."""
+    Appenders take turns per chain (`_lock_chain`); should two still read the same head, they
+    collide on UNIQUE(chain, seq) and the loser retries inside a savepoint, so the chain never
+    forks and the caller's transaction survives."""
     payload = canonical_json({"before": before, "after": after})
     chain = chain_of(contract_id)
+    _lock_chain(chain)
     label = actor_label if actor_label is not None else (actor.email if actor else "système")
     for _attempt in range(MAX_APPEND_ATTEMPTS):
         head = _head(chain)
@@ -127,7 +139,10 @@ def verify_chain(chain: str) -> ChainReport:
     """Recompute every hash in order; report the first entry that was edited, removed or moved."""
     prev_hash, expected_seq, count = GENESIS_HASH, 1, 0
     events = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.chain == chain).order_by(AuditEvent.seq)
+        select(AuditEvent)
+        .where(AuditEvent.chain == chain)
+        .order_by(AuditEvent.seq)
+        .execution_options(populate_existing=True)  # what is stored, not what we remember
     )
     for event in events:
         count += 1

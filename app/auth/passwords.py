@@ -6,6 +6,7 @@ person's own name and e-mail), or when it is a common French password."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import cache
 from pathlib import Path
@@ -19,6 +20,7 @@ from zxcvbn import zxcvbn
 MIN_LENGTH = 12
 MAX_LENGTH = 256
 MIN_ZXCVBN_SCORE = 3
+ZXCVBN_MAX_LENGTH = 72
 CONTEXT_WORDS = ("progres", "progrès", "plan de progrès", "grandlyon", "grand lyon", "marché")
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords_fr.txt")
 
@@ -65,6 +67,17 @@ def _core(password: str) -> str:
     return _fold(password).strip("0123456789!?.*-_@#$&+= ")
 
 
+def _mostly_context(password: str, words: list[str]) -> bool:
+    """True when, once the context words are taken out, fewer than 10 letters or digits
+    remain: « textiles-rhone-1 » for Textiles Rhône SAS, « progres-2026 »."""
+    folded = _fold(password)
+    parts = {_fold(w) for w in words} | {p for w in words for p in re.split(r"\W+", _fold(w))}
+    remaining = folded
+    for part in sorted((p for p in parts if len(p) >= 4), key=len, reverse=True):
+        remaining = remaining.replace(part, " ")
+    return remaining != folded and sum(c.isalnum() for c in remaining) < MIN_LENGTH - 2
+
+
 def password_problem(password: str, context: list[str] | tuple[str, ...] = ()) -> str | None:
     """Return the French reason why `password` is refused, or None when it is acceptable."""
     if len(password) < MIN_LENGTH:
@@ -74,15 +87,10 @@ def password_problem(password: str, context: list[str] | tuple[str, ...] = ()) -
     if _fold(password) in _common_passwords() or _core(password) in _common_passwords():
         return str(_l("Ce mot de passe fait partie des plus courants : choisissez-en un autre."))
     words = [w for w in (*CONTEXT_WORDS, *context) if w]
-    folded = _fold(password)
-    for word in words:
-        core = _fold(word)
-        if len(core) >= 4 and core in folded and len(folded) - len(core) < MIN_LENGTH:
-            return str(
-                _l("Le mot de passe ne doit pas reposer sur un nom lié à Progrès ou à vous.")
-            )
-    # zxcvbn is costly on very long inputs and those are strong anyway.
-    if zxcvbn(password[:100], user_inputs=words)["score"] < MIN_ZXCVBN_SCORE:
+    if _mostly_context(password, words):
+        return str(_l("Le mot de passe ne doit pas reposer sur un nom lié à Progrès ou à vous."))
+    # zxcvbn refuses more than 72 characters; its judgement of the start is enough.
+    if zxcvbn(password[:ZXCVBN_MAX_LENGTH], user_inputs=words)["score"] < MIN_ZXCVBN_SCORE:
         return str(
             _l(
                 "Ce mot de passe est trop facile à deviner : allongez-le, par exemple avec "

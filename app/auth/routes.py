@@ -130,7 +130,8 @@ def invitation(token: str):
     """Show the invitation; only a submitted form creates an account or a membership."""
     invitation = contracts.valid_invitation(token)
     has_account = services.user_by_email(invitation.email) is not None
-    form = NewAccountForm(full_name=invitation.full_name) if not has_account else ConfirmForm()
+    creates_account = not has_account and not current_user.is_authenticated
+    form = NewAccountForm(full_name=invitation.full_name) if creates_account else ConfirmForm()
     if form.validate_on_submit():
         try:
             if current_user.is_authenticated:

@@ -1,15 +1,19 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from app.auth.forms import email_field
 
-SIDE_CHOICES = [("acheteur", _l("Acheteur")), ("titulaire", _l("Titulaire"))]
+SIDE_CHOICES = [
+    SelectChoice("acheteur", _l("Acheteur")),
+    SelectChoice("titulaire", _l("Titulaire")),
+]
 ROLE_CHOICES = [
-    ("referent", _l("Référent : pilote le plan, donne le visa de sa partie")),
-    ("contributeur", _l("Contributeur : participe à l'élaboration et au suivi")),
-    ("observateur", _l("Observateur : consulte sans modifier")),
+    SelectChoice("referent", _l("Référent : pilote le plan, donne le visa de sa partie")),
+    SelectChoice("contributeur", _l("Contributeur : participe à l'élaboration et au suivi")),
+    SelectChoice("observateur", _l("Observateur : consulte sans modifier")),
 ]
 
 

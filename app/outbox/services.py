@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from email.message import EmailMessage
-from email.utils import make_msgid
+from urllib.parse import urlsplit
 
 from flask import current_app, g
 from sqlalchemy import inspect, select
@@ -34,7 +34,8 @@ def _deliver(email: OutboxEmail) -> None:
     message["To"] = email.recipient
     message["Subject"] = email.subject
     # A stable Message-ID lets mail clients drop a duplicate after a crash between send and mark.
-    message["Message-ID"] = make_msgid(idstring=f"outbox-{email.id}", domain="progres")
+    host = urlsplit(config["PUBLIC_URL"]).hostname or "progres.localhost"
+    message["Message-ID"] = f"<outbox-{email.id}.{email.created_at:%Y%m%d%H%M%S}@{host}>"
     message.set_content(email.body)
     if not config["MAIL_SERVER"]:
         log.info("E-mail (pas de serveur SMTP configuré) :\n%s", message.as_string())
@@ -47,13 +48,15 @@ def _deliver(email: OutboxEmail) -> None:
         smtp.send_message(message)
 
 
-def _pending_query(limit: int, ids: list[int] | None = None):
+def _pending_query(limit: int, ids: list[int] | None, tried: set[int]):
     query = (
         select(OutboxEmail)
         .where(OutboxEmail.sent_at.is_(None), OutboxEmail.attempts < MAX_ATTEMPTS)
         .order_by(OutboxEmail.id)
         .limit(limit)
     )
+    if tried:  # one attempt per e-mail and per run: a failing server is retried next run
+        query = query.where(OutboxEmail.id.not_in(tried))
     if ids is not None:
         query = query.where(OutboxEmail.id.in_(ids))
     # Several senders may run: each takes rows the others have not locked (PostgreSQL).
@@ -62,11 +65,12 @@ def _pending_query(limit: int, ids: list[int] | None = None):
 
 def send_pending(limit: int = 100, ids: list[int] | None = None) -> int:
     """Send up to `limit` unsent e-mails, one transaction each; return how many were sent."""
-    sent = 0
+    sent, tried = 0, set()
     for _ in range(limit):
-        email = db.session.scalars(_pending_query(1, ids)).first()
+        email = db.session.scalars(_pending_query(1, ids, tried)).first()
         if email is None:
             break
+        tried.add(email.id)
         email.attempts += 1
         try:
             _deliver(email)
@@ -74,8 +78,6 @@ def send_pending(limit: int = 100, ids: list[int] | None = None) -> int:
             email.last_error = str(error)[:2000]
             log.warning("Envoi de l'e-mail %s échoué : %s", email.id, error)
             db.session.commit()
-            if ids is not None:
-                break
             continue
         email.sent_at = utcnow()
         db.session.commit()
