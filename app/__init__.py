@@ -19,7 +19,8 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         ProductionConfig.check(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
     if app.config["PROXY_FIX_X_FOR"]:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])
+        hops = app.config["PROXY_FIX_X_FOR"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     from app.logging_setup import init_logging
 
