@@ -9,7 +9,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask
 export FLASK_APP := wsgi.py
-PIP_QUIET := --quiet --disable-pip-version-check
+PIP_QUIET := --quiet --disable-pip-version-check --no-warn-script-location
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PG_TEST_URL ?= postgresql+psycopg://127.0.0.1:5432/test
 PYTEST_ARGS ?=
@@ -37,7 +37,7 @@ install-test: $(VENV)/.test-deps
 
 # Compiled catalogues are build products, never committed.
 translations: $(VENV)/.deps
-	@$(VENV)/bin/pybabel compile -q -d app/translations
+	@if [ -d app/translations ]; then $(VENV)/bin/pybabel compile -d app/translations; fi
 
 extract-messages: $(VENV)/.deps
 	$(VENV)/bin/pybabel extract -q -F babel.cfg -k _l -o app/translations/messages.pot .
