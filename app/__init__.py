@@ -94,6 +94,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["money"] = formatting.money
+    app.jinja_env.filters["decimal"] = formatting.decimal
     app.jinja_env.filters["day"] = formatting.day
     app.jinja_env.filters["day_short"] = formatting.day_short
     app.jinja_env.filters["moment"] = formatting.moment
@@ -103,4 +104,10 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def contract_context():
-        return {"contract": g.get("contract"), "membership": g.get("membership")}
+        from app.plan.versions import plan_in_force
+
+        return {
+            "contract": g.get("contract"),
+            "membership": g.get("membership"),
+            "plan_in_force": plan_in_force,
+        }

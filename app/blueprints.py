@@ -7,8 +7,9 @@ from app.contracts.routes import bp as contracts_bp
 from app.contracts.routes import overview_bp
 from app.contracts.scope import contract_scope
 from app.pages.routes import bp as pages_bp
+from app.plan.routes import bp as plan_bp
 
-CONTRACT_FEATURES = (overview_bp,)
+CONTRACT_FEATURES = (overview_bp, plan_bp)
 for feature in CONTRACT_FEATURES:
     contract_scope.register_blueprint(feature)
 

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from flask_babel import format_currency, format_date, format_datetime
+from flask_babel import format_currency, format_date, format_datetime, format_decimal
 from flask_babel import lazy_gettext as _l
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -46,3 +46,8 @@ def moment(value: datetime | None) -> str:
 
 def days_until(value: date) -> int:
     return (value - datetime.now(PARIS).date()).days
+
+
+def decimal(value: Decimal | None) -> str:
+    """« 12 345,5 »: French digits, no useless trailing zeros."""
+    return "" if value is None else format_decimal(value, format="#,##0.##")

@@ -9,6 +9,8 @@ non-member gets 404, the same answer as a contract that does not exist.
 |----------------------|:-:|:-:|:-:|:-:|:-:|
 | VIEW_CONTRACT        | ✓ | ✓ | ✓ | ✓ | ✓ |
 | INVITE_MEMBERS       | ✓ |   |   |   |   |
+| EDIT_PLAN            | ✓ | ✓ |   | ✓ | ✓ |
+| APPROVE_PLAN (visa)  | ✓ |   |   | ✓ |   |
 """
 
 from __future__ import annotations
@@ -34,16 +36,21 @@ log = logging.getLogger("progres.authz")
 class Permission(StrEnum):
     VIEW_CONTRACT = "voir_le_marche"
     INVITE_MEMBERS = "inviter_des_membres"
+    EDIT_PLAN = "modifier_le_plan"
+    APPROVE_PLAN = "viser_le_plan"
 
 
 # (side, role) -> permissions. Absent means refused.
+_VIEW = {Permission.VIEW_CONTRACT}
+_EDIT = {Permission.VIEW_CONTRACT, Permission.EDIT_PLAN}
+_LEAD = _EDIT | {Permission.APPROVE_PLAN}
 GRANTS: dict[tuple[str, str], frozenset[Permission]] = {
-    ("acheteur", "referent"): frozenset({Permission.VIEW_CONTRACT, Permission.INVITE_MEMBERS}),
-    ("acheteur", "contributeur"): frozenset({Permission.VIEW_CONTRACT}),
-    ("acheteur", "observateur"): frozenset({Permission.VIEW_CONTRACT}),
-    ("titulaire", "referent"): frozenset({Permission.VIEW_CONTRACT}),
-    ("titulaire", "contributeur"): frozenset({Permission.VIEW_CONTRACT}),
-    ("titulaire", "observateur"): frozenset({Permission.VIEW_CONTRACT}),
+    ("acheteur", "referent"): frozenset(_LEAD | {Permission.INVITE_MEMBERS}),
+    ("acheteur", "contributeur"): frozenset(_EDIT),
+    ("acheteur", "observateur"): frozenset(_VIEW),
+    ("titulaire", "referent"): frozenset(_LEAD),
+    ("titulaire", "contributeur"): frozenset(_EDIT),
+    ("titulaire", "observateur"): frozenset(_VIEW),
 }
 
 

@@ -22,6 +22,7 @@ from app.extensions import db
 from app.links import external_url
 from app.organisations.models import Organisation
 from app.outbox.services import queue_email
+from app.plan.versions import add_plan
 from app.tokens import claim_once, new_token, token_hash
 
 
@@ -126,6 +127,7 @@ def add_contract(data: ContractData, *, actor: User | None) -> Contract:
     )
     db.session.add(contract)
     db.session.flush()
+    add_plan(contract, actor)
     audit.record(
         "marche.cree",
         actor=actor,

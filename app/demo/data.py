@@ -14,6 +14,7 @@ from app.auth import services as accounts
 from app.auth.models import User
 from app.contracts import services as contracts
 from app.contracts.models import Contract
+from app.demo import plan
 from app.extensions import db
 from app.organisations.models import Organisation
 
@@ -149,5 +150,8 @@ def load() -> bool:
         )
         for email, side, role in spec["members"]:
             contracts.add_member(contract, people[email], side, role, actor=None)
+        if contract.reference == DEMO_REFERENCE:
+            db.session.commit()
+            plan.build(contract, people, DEMO_PASSWORD)
     db.session.commit()
     return True

@@ -1,0 +1,313 @@
+"""The plan page and the in-place editing of its items (htmx fragments of the same templates)."""
+
+from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app.errors import DomainError
+from app.extensions import db, limiter
+from app.forms import attach_error
+from app.markdown import render_markdown
+from app.permissions import MEMBER, Permission, allow
+from app.plan import services, versions
+from app.plan.completeness import PARTS, check_plan
+from app.plan.errors import EditConflict
+from app.plan.forms import FORMS, PositionForm, VisaForm, add_prefix, editor_prefix, field_label
+from app.plan.models import ITEM_MODELS
+from app.rendering import render, wants_fragment
+
+bp = Blueprint("plan", __name__, url_prefix="/plan", template_folder="templates")
+ITEM_TEMPLATE = "plan/item.html"
+HISTORY_ACTIONS = {
+    "creation": _l("Création"),
+    "modification": _l("Modification"),
+    "suppression": _l("Suppression"),
+    "deplacement": _l("Déplacement"),
+    "copie": _l("Reprise dans un nouveau projet de version"),
+}
+KIND_LABELS = {"axe": _l("Axe"), "objectif": _l("Objectif"), "indicateur": _l("Indicateur"),
+               "jalon": _l("Jalon"), "action": _l("Action"), "partage": _l("Partage des gains")}  # fmt: skip
+DIFF_STATUSES = {"ajoute": _l("ajouté"), "supprime": _l("supprimé"), "modifie": _l("modifié"),
+                 "deplace": _l("déplacé")}  # fmt: skip
+
+
+def new_form(kind: str, key: int):
+    return FORMS[kind](formdata=None, prefix=add_prefix(kind, key))
+
+
+@bp.context_processor
+def plan_helpers():
+    return {
+        "new_form": new_form,
+        "part_labels": PARTS,
+        "permission": Permission,
+        "history_actions": HISTORY_ACTIONS,
+        "kind_labels": KIND_LABELS,
+        "diff_statuses": DIFF_STATUSES,
+    }
+
+
+bp.add_app_template_filter(field_label, "field_label")
+
+
+# --- loading, always through the contract ---------------------------------------------------
+
+
+def _version(version_id: int):
+    version = versions.version_in_contract(g.contract, version_id)
+    if version is None:
+        abort(404)
+    return version
+
+
+def _item(kind: str, item_id: int):
+    """An item of this contract's plan, whatever its version; 404 otherwise."""
+    if kind not in ITEM_MODELS:
+        abort(404)
+    item = db.session.get(ITEM_MODELS[kind], item_id)
+    if item is None or item.plan_version.plan.contract_id != g.contract.id:
+        abort(404)
+    return item
+
+
+def _page(version, *, status=200, editing=None, forms=None, visa_form=None):
+    plan = version.plan
+    content = versions.items_of(version)
+    objectives = [o for axis in content["axe"] for o in axis.objectives]
+    gain_sharing = content["partage"][0] if content["partage"] else None
+    digest = versions.content_hash(version)
+    return render(
+        "plan/page.html",
+        status=status,
+        plan=plan,
+        version=version,
+        all_versions=versions.versions_of(plan),
+        current=versions.current_version(plan),
+        axes=content["axe"],
+        gain_sharing=gain_sharing,
+        check=check_plan(objectives, gain_sharing),
+        digest=digest,
+        visas=versions.valid_visas(version, digest) if version.is_draft else {},
+        visa_form=visa_form or VisaForm(),
+        may_edit=version.is_draft and g.membership.may(Permission.EDIT_PLAN),
+        editing=editing,
+        forms=forms or {},
+    )
+
+
+def _item_response(item, *, mode="card", form=None, status=200, **context):
+    """The inside of an item's <article>: its card or its editor."""
+    return render(
+        ITEM_TEMPLATE,
+        "item_body",
+        status=status,
+        item=item,
+        kind=item.KIND,
+        mode=mode,
+        form=form,
+        may_edit=item.plan_version.is_draft and g.membership.may(Permission.EDIT_PLAN),
+        **context,
+    )
+
+
+def _editor_form(item, base_version=None):
+    form = FORMS[item.KIND](formdata=None, obj=item, prefix=editor_prefix(item.KIND, item.id))
+    form.base_version.data = str(base_version if base_version is not None else item.version)
+    return form
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@allow(MEMBER)
+def show():
+    return _page(versions.working_version(versions.plan_of(g.contract)))
+
+
+@bp.get("/versions/<int:version_id>/")
+@allow(MEMBER)
+def version_page(version_id: int):
+    return _page(_version(version_id))
+
+
+@bp.get("/versions/<int:version_id>/ecarts")
+@allow(MEMBER)
+def version_diff(version_id: int):
+    version = _version(version_id)
+    other_id = request.args.get("depuis", type=int) or version.base_id
+    if other_id is None:
+        abort(404)
+    other = _version(other_id)
+    return render(
+        "plan/diff.html",
+        version=version,
+        other=other,
+        changes=versions.diff(other, version),
+        all_versions=versions.versions_of(version.plan),
+    )
+
+
+@bp.post("/versions/<int:version_id>/visa")
+@allow(Permission.APPROVE_PLAN)
+@limiter.limit("10/minute")
+def give_visa(version_id: int):
+    version = _version(version_id)
+    form = VisaForm()
+    if form.validate_on_submit():
+        try:
+            baseline = versions.give_visa(version, g.membership, form.password.data, current_user)
+        except DomainError as error:
+            if error.field != "password":
+                raise
+            db.session.rollback()
+            attach_error(form, error)
+        else:
+            flash(
+                _("Les deux référents ont visé le plan : il devient la version 1, en vigueur.")
+                if baseline
+                else _("Votre visa est enregistré ; il reste celui de l'autre partie."),
+                "success",
+            )
+            return redirect(url_for(".version_page", version_id=version.id))
+    return _page(version, status=422, visa_form=form)
+
+
+# --- items ----------------------------------------------------------------------------------
+
+
+@bp.post("/versions/<int:version_id>/<kind>")
+@allow(Permission.EDIT_PLAN)
+def create(version_id: int, kind: str):
+    version = _version(version_id)
+    if kind not in FORMS:
+        abort(404)
+    parent = None
+    if ITEM_MODELS[kind].PARENT:
+        parent_kind = PARENT_KINDS[kind]
+        parent = _item(parent_kind, request.form.get("parent_id", type=int) or 0)
+        if parent.plan_version_id != version.id:
+            abort(404)
+    key = parent.id if parent else version.id
+    form = FORMS[kind](prefix=add_prefix(kind, key))
+    if not form.validate_on_submit():
+        response = render(
+            ITEM_TEMPLATE, "add_form", status=422, kind=kind, version=version, parent=parent,
+            form=form,
+        )  # fmt: skip
+        response.headers["HX-Retarget"] = f"#ajout-{kind}-{key}"
+        response.headers["HX-Reswap"] = "outerHTML"
+        return response
+    item = services.create_item(version, kind, form.values(), parent=parent, actor=current_user)
+    if not wants_fragment():
+        return redirect(url_for(".show", _anchor=f"{kind}-{item.id}"))
+    return render(
+        ITEM_TEMPLATE, "new_item", kind=kind, item=item, version=version, parent=parent,
+        mode="card", may_edit=True, editing=None, forms={},
+    )  # fmt: skip
+
+
+PARENT_KINDS = {"objectif": "axe", "indicateur": "objectif", "jalon": "indicateur",
+                "action": "objectif"}  # fmt: skip
+
+
+@bp.get("/<kind>/<int:item_id>")
+@allow(MEMBER)
+def card(kind: str, item_id: int):
+    item = _item(kind, item_id)
+    if not wants_fragment():
+        return redirect(url_for(".version_page", version_id=item.plan_version_id,
+                                _anchor=f"{kind}-{item.id}"))  # fmt: skip
+    return _item_response(item)
+
+
+@bp.get("/<kind>/<int:item_id>/modifier")
+@allow(Permission.EDIT_PLAN)
+def edit(kind: str, item_id: int):
+    item = _item(kind, item_id)
+    if not item.plan_version.is_draft:
+        abort(409)
+    form = _editor_form(item)
+    if not wants_fragment():
+        return _page(item.plan_version, editing=(kind, item.id), forms={(kind, item.id): form})
+    return _item_response(item, mode="editor", form=form)
+
+
+@bp.post("/<kind>/<int:item_id>")
+@allow(Permission.EDIT_PLAN)
+def save(kind: str, item_id: int):
+    item = _item(kind, item_id)
+    form = FORMS[kind](prefix=editor_prefix(kind, item_id))
+    base_version = form.base()
+    if base_version is None:
+        abort(400)
+    if not form.validate_on_submit():
+        return _item_response(item, mode="editor", form=form, status=422)
+    posted = form.values()
+    if request.form.get("resolution") == "theirs":
+        conflict_fields = request.form.getlist("conflict_field")
+        posted = {f: v for f, v in posted.items() if f not in conflict_fields}
+    try:
+        item, merged = services.update_item(
+            item, posted, base_version=base_version, actor=current_user
+        )
+    except EditConflict as conflict:
+        rebased = _editor_form(conflict.item)
+        for name, value in conflict.posted.items():
+            getattr(rebased, name).data = value  # the user's own input, kept whole
+        return _item_response(conflict.item, mode="editor", form=rebased, status=409,
+                              conflict=conflict)  # fmt: skip
+    if not wants_fragment():
+        return redirect(url_for(".version_page", version_id=item.plan_version_id,
+                                _anchor=f"{kind}-{item.id}"))  # fmt: skip
+    return _item_response(item, merged=merged, saved=True)
+
+
+@bp.post("/<kind>/<int:item_id>/suppression")
+@allow(Permission.EDIT_PLAN)
+def delete(kind: str, item_id: int):
+    item = _item(kind, item_id)
+    base_version = request.form.get("base_version", type=int)
+    if base_version is None:
+        abort(400)
+    version_id = item.plan_version_id
+    services.delete_item(item, base_version=base_version, actor=current_user)
+    if not wants_fragment():
+        flash(_("Élément supprimé."), "success")
+        return redirect(url_for(".version_page", version_id=version_id))
+    return "", 200, {"HX-Reswap": "delete"}
+
+
+@bp.post("/<kind>/<int:item_id>/deplacement")
+@allow(Permission.EDIT_PLAN)
+def move(kind: str, item_id: int):
+    item = _item(kind, item_id)
+    form = PositionForm()
+    if not form.validate_on_submit() or form.direction.data == 0:
+        abort(400)
+    services.move_item(item, form.direction.data, actor=current_user)
+    return redirect(url_for(".version_page", version_id=item.plan_version_id,
+                            _anchor=f"{kind}-{item.id}"))  # fmt: skip
+
+
+@bp.get("/<kind>/<int:item_id>/historique")
+@allow(MEMBER)
+def item_history(kind: str, item_id: int):
+    item = _item(kind, item_id)
+    return render(
+        "plan/history.html",
+        "history_panel",
+        item=item,
+        kind=kind,
+        changes=services.history(kind, item.uid),
+        version=item.plan_version,
+    )
+
+
+@bp.post("/apercu")
+@allow(Permission.EDIT_PLAN)
+def preview():
+    """Markdown preview of the field being edited (the first text field posted)."""
+    text = next((v for k, v in request.form.items() if k != "csrf_token"), "")
+    return render("plan/item.html", "markdown_preview", html=render_markdown(text[:50_000]))

@@ -1,0 +1,290 @@
+"""Plan versions: the draft, the baseline (version 1), later drafts, content hash and diff."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.audit import services as audit
+from app.auth.models import User
+from app.auth.passwords import verify_password
+from app.contracts.models import Contract, Membership
+from app.db_types import utcnow
+from app.errors import DomainError, NotAllowed
+from app.extensions import db
+from app.plan import services as items
+from app.plan.errors import PlanFrozen
+from app.plan.models import (
+    ITEM_MODELS,
+    Plan,
+    PlanItem,
+    PlanVersion,
+    PlanVisa,
+)
+
+# The order items are listed in, parents first (copies need their parent's new id).
+KINDS_IN_ORDER = ("axe", "objectif", "indicateur", "jalon", "action", "partage")
+LEAD_SIDES = ("acheteur", "titulaire")
+
+
+def add_plan(contract: Contract, actor: User | None) -> Plan:
+    """Every contract starts with a plan and its draft (without committing)."""
+    plan = Plan(contract=contract)
+    db.session.add(plan)
+    db.session.add(
+        PlanVersion(plan=plan, status="brouillon", label="Projet de plan", created_by=actor)
+    )
+    db.session.flush()
+    return plan
+
+
+def plan_of(contract: Contract) -> Plan:
+    return db.session.scalar(select(Plan).where(Plan.contract_id == contract.id))
+
+
+def versions_of(plan: Plan) -> list[PlanVersion]:
+    return list(
+        db.session.scalars(
+            select(PlanVersion).where(PlanVersion.plan_id == plan.id).order_by(PlanVersion.id)
+        )
+    )
+
+
+def current_version(plan: Plan) -> PlanVersion | None:
+    return db.session.scalar(
+        select(PlanVersion).where(
+            PlanVersion.plan_id == plan.id, PlanVersion.status == "en_vigueur"
+        )
+    )
+
+
+def plan_in_force(contract: Contract) -> PlanVersion | None:
+    return db.session.scalar(
+        select(PlanVersion)
+        .join(Plan, PlanVersion.plan_id == Plan.id)
+        .where(Plan.contract_id == contract.id, PlanVersion.status == "en_vigueur")
+    )
+
+
+def open_drafts(plan: Plan) -> list[PlanVersion]:
+    return [v for v in versions_of(plan) if v.is_draft]
+
+
+def working_version(plan: Plan) -> PlanVersion:
+    """What the plan page opens on: the newest draft, else the version in force."""
+    drafts = open_drafts(plan)
+    return drafts[-1] if drafts else current_version(plan)
+
+
+def version_in_contract(contract: Contract, version_id: int) -> PlanVersion | None:
+    return db.session.scalar(
+        select(PlanVersion)
+        .join(Plan, PlanVersion.plan_id == Plan.id)
+        .where(PlanVersion.id == version_id, Plan.contract_id == contract.id)
+    )
+
+
+def items_of(version: PlanVersion) -> dict[str, list[PlanItem]]:
+    """Every item of the version, by kind, in display order (one query per kind)."""
+    result = {}
+    for kind in KINDS_IN_ORDER:
+        model = ITEM_MODELS[kind]
+        result[kind] = list(
+            db.session.scalars(
+                select(model)
+                .where(model.plan_version_id == version.id)
+                .order_by(model.position, model.id)
+            )
+        )
+    return result
+
+
+def _parent_uid(item: PlanItem) -> str | None:
+    parent = item.parent
+    return parent.uid if parent is not None else None
+
+
+def content(version: PlanVersion) -> dict:
+    """The version's content, canonical: what the SHA-256 and the diff are computed on."""
+    return {
+        kind: [
+            {"uid": i.uid, "parent": _parent_uid(i), "position": i.position, **i.values()}
+            for i in found
+        ]
+        for kind, found in items_of(version).items()
+    }
+
+
+def content_hash(version: PlanVersion) -> str:
+    return hashlib.sha256(audit.canonical_json(content(version)).encode()).hexdigest()
+
+
+# --- baseline: both leads' visas ---------------------------------------------------------------
+
+
+def valid_visas(version: PlanVersion, current_hash: str | None = None) -> dict[str, PlanVisa]:
+    """The visas that still count: given on the content as it is now."""
+    current_hash = current_hash or content_hash(version)
+    visas = db.session.scalars(select(PlanVisa).where(PlanVisa.plan_version_id == version.id))
+    return {v.side: v for v in visas if v.content_hash == current_hash}
+
+
+def give_visa(version: PlanVersion, membership: Membership, password: str, actor: User) -> bool:
+    """A lead approves the draft as it is now, after typing their password again. When both
+    leads have, the draft becomes version 1 (frozen). Returns True on that baseline."""
+    if not version.is_draft:
+        raise PlanFrozen()
+    if current_version(version.plan) is not None:
+        raise DomainError(
+            _(
+                "Ce projet de version s'applique par une demande de modification (échange de "
+                "lettres ou avenant), pas par un visa du plan."
+            )
+        )
+    if not membership.is_lead:
+        raise NotAllowed(_("Seuls les référents des deux parties donnent leur visa au plan."))
+    if not verify_password(actor.password_hash, password):
+        raise DomainError(_("Mot de passe incorrect : le visa n'a pas été donné."), "password")
+    digest = content_hash(version)
+    for earlier in db.session.scalars(
+        select(PlanVisa).where(
+            PlanVisa.plan_version_id == version.id, PlanVisa.side == membership.side
+        )
+    ):
+        db.session.delete(earlier)
+    event = audit.record(
+        "plan.visa",
+        actor=actor,
+        contract_id=version.plan.contract_id,
+        object_type="plan_version",
+        object_id=version.id,
+        after={"side": membership.side, "sha256": digest},
+    )
+    db.session.add(
+        PlanVisa(
+            plan_version_id=version.id,
+            side=membership.side,
+            user=actor,
+            content_hash=digest,
+            audit_seq=event.seq,
+        )
+    )
+    db.session.flush()
+    baseline = set(valid_visas(version, digest)) == set(LEAD_SIDES)
+    if baseline:
+        _freeze(version, number=1, digest=digest, actor=actor)
+    db.session.commit()
+    return baseline
+
+
+def _freeze(version: PlanVersion, *, number: int, digest: str, actor: User | None) -> None:
+    version.number, version.status = number, "en_vigueur"
+    version.content_hash, version.frozen_at = digest, utcnow()
+    version.label = _("Version %(number)d", number=number)
+    audit.record(
+        "plan.version_en_vigueur",
+        actor=actor,
+        contract_id=version.plan.contract_id,
+        object_type="plan_version",
+        object_id=version.id,
+        after={"number": number, "sha256": digest},
+    )
+
+
+# --- later drafts ----------------------------------------------------------------------------
+
+
+def open_draft(plan: Plan, *, label: str, actor: User | None) -> PlanVersion:
+    """Copy the version in force into a new draft that both sides edit with the same pages
+    (what a change request opens). Items keep their uid; each copy starts at version 1."""
+    current = current_version(plan)
+    if current is None:
+        raise DomainError(_("Le plan n'a pas encore de version en vigueur."))
+    draft = PlanVersion(
+        plan=plan, status="brouillon", label=label, base_id=current.id, created_by=actor
+    )
+    db.session.add(draft)
+    db.session.flush()
+    copies: dict[str, PlanItem] = {}
+    for kind, found in items_of(current).items():
+        model = ITEM_MODELS[kind]
+        for original in found:
+            copy = model(
+                uid=original.uid,
+                plan_version=draft,
+                position=original.position,
+                updated_by=actor,
+                updated_at=utcnow(),
+            )
+            for name in model.FIELDS:
+                setattr(copy, name, getattr(original, name))
+            if model.PARENT:
+                setattr(copy, model.PARENT, copies[_parent_uid(original)])
+            db.session.add(copy)
+            db.session.flush()
+            copies[original.uid] = copy
+            items.record_change(copy, "copie", actor, {})
+    audit.record(
+        "plan.projet_ouvert",
+        actor=actor,
+        contract_id=plan.contract_id,
+        object_type="plan_version",
+        object_id=draft.id,
+        after={"base": current.number, "label": label},
+    )
+    db.session.commit()
+    return draft
+
+
+# --- diff --------------------------------------------------------------------------------------
+
+
+@dataclass
+class ItemDiff:
+    kind: str
+    uid: str
+    status: str  # "ajoute", "supprime", "modifie", "deplace"
+    label: str
+    fields: list[tuple[str, object, object]] = field(default_factory=list)
+
+
+def item_label(kind: str, values: dict) -> str:
+    for name in ("title", "name"):
+        if values.get(name):
+            return values[name]
+    if kind == "jalon":
+        return _("Jalon du %(date)s", date=values.get("due_date") or "?")
+    return _("Partage des gains") if kind == "partage" else kind
+
+
+def diff(old: PlanVersion, new: PlanVersion) -> list[ItemDiff]:
+    """What changed from `old` to `new`, item by item (matched by uid) and field by field."""
+    before, after = content(old), content(new)
+    result = []
+    for kind in KINDS_IN_ORDER:
+        old_items = {i["uid"]: i for i in before[kind]}
+        new_items = {i["uid"]: i for i in after[kind]}
+        for uid, values in new_items.items():
+            if uid not in old_items:
+                result.append(ItemDiff(kind, uid, "ajoute", item_label(kind, values)))
+                continue
+            previous = old_items[uid]
+            changed = [
+                (name, previous.get(name), values.get(name))
+                for name in ITEM_MODELS[kind].FIELDS
+                if previous.get(name) != values.get(name)
+            ]
+            if changed:
+                result.append(ItemDiff(kind, uid, "modifie", item_label(kind, values), changed))
+            elif (previous["position"], previous["parent"]) != (
+                values["position"],
+                values["parent"],
+            ):
+                result.append(ItemDiff(kind, uid, "deplace", item_label(kind, values)))
+        for uid, values in old_items.items():
+            if uid not in new_items:
+                result.append(ItemDiff(kind, uid, "supprime", item_label(kind, values)))
+    return result
