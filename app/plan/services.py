@@ -6,7 +6,7 @@ different texts raises EditConflict and nothing is written (DESIGN §4, LIVE-COE
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.audit import services as audit
@@ -128,6 +128,13 @@ def record_change(item: PlanItem, action: str, actor: User | None, changes: dict
     return change
 
 
+def _count_siblings(model, version: PlanVersion, parent) -> int:
+    query = select(func.count()).select_from(model).where(model.plan_version_id == version.id)
+    if model.PARENT:
+        query = query.where(getattr(model, f"{model.PARENT}_id") == parent.id)
+    return db.session.scalar(query)
+
+
 def _siblings(item: PlanItem) -> list[PlanItem]:
     model = type(item)
     query = select(model).where(model.plan_version_id == item.plan_version_id)
@@ -141,15 +148,14 @@ def add_item(version: PlanVersion, kind: str, values: dict, *, parent=None, acto
     """Create an item at the end of its list, without committing."""
     _require_draft(version)
     model = ITEM_MODELS[kind]
-    item = model(plan_version=version, updated_by=actor, updated_at=utcnow())
+    position = _count_siblings(model, version, parent)
+    item = model(plan_version=version, updated_by=actor, updated_at=utcnow(), position=position)
     if model.PARENT:
         setattr(item, model.PARENT, parent)
     for name in model.FIELDS:
         if name in values:
             setattr(item, name, normalize(values[name]))
     db.session.add(item)
-    db.session.flush()
-    item.position = len(_siblings(item))
     db.session.flush()
     record_change(
         item,
