@@ -34,6 +34,9 @@ class FrenchDecimalField(DecimalField):
             raw = valuelist[0] or ""
             for space in (" ", "\u00a0", "\u202f", "€"):
                 raw = raw.replace(space, "")
+            if not raw:  # an empty optional amount is None, not an error
+                self.data = None
+                return
             valuelist = [raw.replace(",", ".")]
         super().process_formdata(valuelist)
         if self.data is not None and not self.data.is_finite():  # NaN, Infinity
