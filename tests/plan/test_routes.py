@@ -51,7 +51,7 @@ def test_editor_opens_in_place_and_save_returns_the_card(client, world, draft, l
     log_in(world.supplier_contributor)
     editor = client.get(url(world, f"action/{draft.action.id}/modifier"), headers=HX)
     assert editor.status_code == 200
-    assert 'name="action-%d-title"' % draft.action.id in editor.get_data(as_text=True)
+    assert f'name="action-{draft.action.id}-title"' in editor.get_data(as_text=True)
     assert "<html" not in editor.get_data(as_text=True)
     saved = client.post(url(world, f"action/{draft.action.id}"), headers=HX,
                         data=action_form(draft, title="Sourcer du fil GRS"))  # fmt: skip
@@ -199,7 +199,7 @@ def test_delete_and_move(client, world, draft, log_in):
     moved = client.post(url(world, f"action/{second.id}/deplacement"), data={"direction": "-1"})
     assert moved.status_code == 302
     db.session.expire_all()
-    assert [a.title for a in db.session.get(Objective, draft.objective.id).actions][0] == "Seconde"
+    assert db.session.get(Objective, draft.objective.id).actions[0].title == "Seconde"
     stale = client.post(url(world, f"action/{second.id}/suppression"), headers=HX,
                         data={"base_version": "0"})  # fmt: skip
     assert stale.status_code == 409
