@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 from flask_wtf import FlaskForm
 from wtforms import DecimalField
 from wtforms.validators import StopValidation
+from wtforms.widgets import TextInput
 
 from app.errors import DomainError
 
@@ -27,7 +28,16 @@ def is_local_url(target: str | None) -> bool:
 
 
 class FrenchDecimalField(DecimalField):
-    """Accepts « 1 250 000,50 » as typed in France, as well as « 1250000.50 »."""
+    """Accepts « 1 250 000,50 » as typed in France, as well as « 1250000.50 »; shows « 12500,50 ».
+
+    A text input, not type=number: browsers' number inputs refuse a decimal comma."""
+
+    widget = TextInput()
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else format(self.data, "f").replace(".", ",")
 
     def process_formdata(self, valuelist):
         if valuelist:

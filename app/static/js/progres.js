@@ -14,4 +14,25 @@
 
   document.addEventListener("DOMContentLoaded", function () { focusMarked(document); });
   document.addEventListener("htmx:afterSettle", function (event) { focusMarked(event.detail.elt); });
+
+  // Escape in an item's editor cancels it, like its « Annuler » link.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    var editor = event.target.closest && event.target.closest("form.editor");
+    var cancel = editor && editor.querySelector("[data-cancel]");
+    if (cancel) {
+      event.preventDefault();
+      cancel.click();
+    }
+  });
+
+  // An « add » form that succeeded is emptied and closed; one with errors stays as typed.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (event.detail.successful && form.matches && form.matches("form[data-reset-on-success]")) {
+      form.reset();
+      var details = form.closest("details");
+      if (details) { details.open = false; }
+    }
+  });
 })();

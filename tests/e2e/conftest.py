@@ -1,0 +1,109 @@
+"""Browser fixtures: Debian's Chromium driven by pytest-playwright, the app (with the demo
+data and CSRF on) served from a thread, and a recorder of CSP violations."""
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from app.demo.data import DEMO_PASSWORD
+from app.extensions import db
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--lang=fr-FR"]  # fmt: skip
+CSP_RECORDER = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__cspViolations.push(e.violatedDirective + " " + e.blockedURI);
+});
+"""
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "headless": True,
+        "args": CHROMIUM_FLAGS,
+        "executable_path": shutil.which("chromium") or "/usr/bin/chromium",
+        # French date pickers (jj/mm/aaaa) need the process locale, not only the page's
+        "env": {**os.environ, "LANG": "fr_FR.UTF-8", "LANGUAGE": "fr"},
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "fr-FR", "timezone_id": "Europe/Paris",
+            "viewport": {"width": 1366, "height": 900}}  # fmt: skip
+
+
+@pytest.fixture
+def app_config():
+    return {"WTF_CSRF_ENABLED": True}  # the real browser sends the real tokens
+
+
+@pytest.fixture
+def live_server(app):
+    from app.demo.data import load
+
+    load()
+    db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def new_page(browser, browser_context_args, live_server):
+    """Open a page in a fresh browser context (one per person), with the CSP recorder."""
+    contexts = []
+
+    def open_page():
+        context = browser.new_context(**browser_context_args, base_url=live_server)
+        context.add_init_script(CSP_RECORDER)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        for page in context.pages:
+            violations = page.evaluate("() => window.__cspViolations || []")
+            assert violations == [], f"CSP violations on {page.url}: {violations}"
+        context.close()
+
+
+@pytest.fixture
+def page_as(new_page):
+    """A page logged in as `email` through the real login form."""
+
+    def log_in(email: str, password: str = DEMO_PASSWORD):
+        page = new_page()
+        page.goto("/connexion")
+        page.get_by_label("Adresse e-mail").fill(email)
+        page.get_by_label("Mot de passe").fill(password)
+        page.get_by_role("button", name="Se connecter").click()
+        page.wait_for_url("**/")
+        return page
+
+    return log_in
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
