@@ -50,9 +50,10 @@ def _init_extensions(app: Flask) -> None:
         render_as_batch=True,  # SQLite alters tables by copying them
         compare_type=True,
     )
-    # CSRF first: a forged write is refused before anything looks at the contract (EXAMPLES 9).
-    csrf.init_app(app)
+    # Cross-site writes, then CSRF: a forged write is refused before anything looks at the
+    # contract (EXAMPLES 9).
     init_security(app)
+    csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     htmx.init_app(app)
     limiter.init_app(app)

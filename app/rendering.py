@@ -19,3 +19,10 @@ def render(template: str, *blocks: str, status: int = 200, **context) -> Respons
     response = make_response(body, status)
     response.vary.add("HX-Request")
     return response
+
+
+def render_fragment(template: str, *blocks: str, status: int = 200, **context) -> Response:
+    """Only `blocks`, whatever the request: for answers that only make sense inside a page."""
+    response = make_response(render_blocks(template, list(blocks), **context), status)
+    response.vary.add("HX-Request")
+    return response

@@ -114,6 +114,23 @@ def app(database_url, app_config):
 
 
 @pytest.fixture
+def make_app(database_url):
+    """Another app on the test database (production settings, a second instance…); its
+    connections are closed at the end of the test."""
+    made = []
+
+    def build(config_name: str = "test", **config):
+        other = create_app(config_name, **{"SQLALCHEMY_DATABASE_URI": database_url, **config})
+        made.append(other)
+        return other
+
+    yield build
+    for other in made:
+        with other.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

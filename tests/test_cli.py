@@ -30,10 +30,8 @@ def test_demo_accounts_log_in_with_the_readme_password(app, client):
     assert response.status_code == 302
 
 
-def test_demo_is_refused_in_production(database_url):
-    from app import create_app
-
-    production = create_app("production", SECRET_KEY="s" * 40, SQLALCHEMY_DATABASE_URI=database_url)
+def test_demo_is_refused_in_production(make_app):
+    production = make_app("production", SECRET_KEY="s" * 40)
     result = production.test_cli_runner().invoke(args=["demo", "load"])
     assert result.exit_code != 0 and "production" in result.output
 

@@ -4,7 +4,6 @@ import logging
 
 import pytest
 
-from app import create_app
 from app.permissions import PUBLIC, allow
 from tests.helpers import page_text
 
@@ -31,9 +30,9 @@ def test_htmx_errors_go_to_the_notice_area_not_into_the_fragment(client, world, 
 
 
 @pytest.fixture
-def crashing_app(database_url):
+def crashing_app(make_app):
     """A non-testing app (exceptions are handled, not propagated) with a route that fails."""
-    app = create_app("development", SQLALCHEMY_DATABASE_URI=database_url)
+    app = make_app("development")
 
     @app.get("/_panne")
     @allow(PUBLIC)
@@ -53,6 +52,6 @@ def test_unexpected_error_is_a_french_500_without_internals(crashing_app, caplog
     assert "error.unexpected" in caplog.text  # logged for the operators
 
 
-def test_production_app_has_no_debug(database_url):
-    app = create_app("production", SECRET_KEY="s" * 40, SQLALCHEMY_DATABASE_URI=database_url)
+def test_production_app_has_no_debug(make_app):
+    app = make_app("production", SECRET_KEY="s" * 40)
     assert app.debug is False and app.testing is False

@@ -23,11 +23,12 @@ def index():
     return render("contracts/index.html", memberships=services.contracts_of(current_user))
 
 
-def _home(form=None, status=200, notice=None):
+def _home(form=None, status=200, notice=None, fragment=False):
+    """The contract's page; only the invitation panel when an htmx invitation was posted."""
     may_invite = g.membership.may(Permission.INVITE_MEMBERS)
     return render(
         "contracts/home.html",
-        "invitation_panel",
+        *(["invitation_panel"] if fragment else []),
         members=services.members(g.contract),
         invitations=services.pending_invitations(g.contract) if may_invite else [],
         form=form or (InvitationForm() if may_invite else None),
@@ -64,10 +65,10 @@ def invite():
         else:
             notice = _("Invitation envoyée à %(email)s.", email=invitation.email)
             if wants_fragment():
-                return _home(InvitationForm(formdata=None), notice=notice)
+                return _home(InvitationForm(formdata=None), notice=notice, fragment=True)
             flash(notice, "success")
             return redirect(url_for(".show"))
-    return _home(form, status=422)
+    return _home(form, status=422, fragment=True)
 
 
 @overview_bp.post("/invitations/<int:invitation_id>/annulation")

@@ -15,7 +15,7 @@ from app.plan.completeness import PARTS, check_plan
 from app.plan.errors import EditConflict
 from app.plan.forms import FORMS, PositionForm, VisaForm, add_prefix, editor_prefix, field_label
 from app.plan.models import ITEM_MODELS
-from app.rendering import render, wants_fragment
+from app.rendering import render, render_fragment, wants_fragment
 
 bp = Blueprint("plan", __name__, url_prefix="/plan", template_folder="templates")
 ITEM_TEMPLATE = "plan/item.html"
@@ -137,14 +137,12 @@ def version_page(version_id: int):
 def version_diff(version_id: int):
     version = _version(version_id)
     other_id = request.args.get("depuis", type=int) or version.base_id
-    if other_id is None:
-        abort(404)
-    other = _version(other_id)
+    other = _version(other_id) if other_id is not None else None
     return render(
         "plan/diff.html",
         version=version,
         other=other,
-        changes=versions.diff(other, version),
+        changes=versions.diff(other, version) if other else [],
         all_versions=versions.versions_of(version.plan),
     )
 
@@ -185,8 +183,10 @@ def create(version_id: int, kind: str):
         abort(404)
     parent = None
     if ITEM_MODELS[kind].PARENT:
-        parent_kind = PARENT_KINDS[kind]
-        parent = _item(parent_kind, request.form.get("parent_id", type=int) or 0)
+        parent_id = request.form.get("parent_id", type=int)
+        if parent_id is None:
+            abort(400)
+        parent = _item(PARENT_KINDS[kind], parent_id)
         if parent.plan_version_id != version.id:
             abort(404)
     key = parent.id if parent else version.id
@@ -310,4 +310,4 @@ def item_history(kind: str, item_id: int):
 def preview():
     """Markdown preview of the field being edited (the first text field posted)."""
     text = next((v for k, v in request.form.items() if k != "csrf_token"), "")
-    return render("plan/item.html", "markdown_preview", html=render_markdown(text[:50_000]))
+    return render_fragment(ITEM_TEMPLATE, "markdown_preview", html=render_markdown(text[:50_000]))
