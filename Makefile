@@ -40,8 +40,8 @@ translations: $(VENV)/.deps
 	@if [ -d app/translations ]; then $(VENV)/bin/pybabel compile -d app/translations; fi
 
 extract-messages: $(VENV)/.deps
-	$(VENV)/bin/pybabel extract -q -F babel.cfg -k _l -o app/translations/messages.pot .
-	$(VENV)/bin/pybabel update -q -i app/translations/messages.pot -d app/translations
+	$(VENV)/bin/pybabel extract --no-location --sort-output -F babel.cfg -k _l -o app/translations/messages.pot .
+	$(VENV)/bin/pybabel update --no-location --no-fuzzy-matching -i app/translations/messages.pot -d app/translations
 
 run: install translations
 	$(FLASK) db upgrade
