@@ -216,3 +216,26 @@ def redis_url():
             pytest.fail(f"Redis injoignable sur {REDIS_URL} (obligatoire sous CI=true)")
         pytest.skip(f"Redis injoignable sur {REDIS_URL}")
     return REDIS_URL
+
+
+@pytest.fixture
+def count_queries(app):
+    """`with count_queries() as queries: …` then `queries()` is the number of SQL statements."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def counting():
+        statements = []
+
+        def record(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            yield lambda: len(statements)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+
+    return counting

@@ -73,9 +73,9 @@ def _item(kind: str, item_id: int):
 
 def _page(version, *, status=200, editing=None, forms=None, visa_form=None):
     plan = version.plan
-    content = versions.items_of(version)
-    objectives = [o for axis in content["axe"] for o in axis.objectives]
-    gain_sharing = content["partage"][0] if content["partage"] else None
+    axes = versions.axes_tree(version)
+    objectives = [o for axis in axes for o in axis.objectives]
+    gain_sharing = services.gain_sharing_of(version)
     digest = versions.content_hash(version)
     return render(
         "plan/page.html",
@@ -84,7 +84,7 @@ def _page(version, *, status=200, editing=None, forms=None, visa_form=None):
         version=version,
         all_versions=versions.versions_of(plan),
         current=versions.current_version(plan),
-        axes=content["axe"],
+        axes=axes,
         gain_sharing=gain_sharing,
         check=check_plan(objectives, gain_sharing),
         digest=digest,

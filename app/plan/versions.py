@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.audit import services as audit
 from app.auth.models import User
@@ -19,6 +20,11 @@ from app.plan import services as items
 from app.plan.errors import PlanFrozen
 from app.plan.models import (
     ITEM_MODELS,
+    Action,
+    Axis,
+    Indicator,
+    Milestone,
+    Objective,
     Plan,
     PlanItem,
     PlanVersion,
@@ -100,6 +106,27 @@ def items_of(version: PlanVersion) -> dict[str, list[PlanItem]]:
             )
         )
     return result
+
+
+def axes_tree(version: PlanVersion) -> list[Axis]:
+    """The version's axes with everything under them, in a fixed number of queries."""
+    objectives = selectinload(Axis.objectives)
+    indicators = objectives.selectinload(Objective.indicators)
+    actions = objectives.selectinload(Objective.actions)
+    return list(
+        db.session.scalars(
+            select(Axis)
+            .where(Axis.plan_version_id == version.id)
+            .order_by(Axis.position, Axis.id)
+            .options(
+                selectinload(Axis.updated_by),
+                objectives.selectinload(Objective.updated_by),
+                indicators.selectinload(Indicator.updated_by),
+                indicators.selectinload(Indicator.milestones).selectinload(Milestone.updated_by),
+                actions.selectinload(Action.updated_by),
+            )
+        )
+    )
 
 
 def _parent_uid(item: PlanItem) -> str | None:

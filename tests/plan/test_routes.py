@@ -1,5 +1,8 @@
 """The plan page and in-place editing, as each role sees it."""
 
+from datetime import date
+from decimal import Decimal
+
 import pytest
 from sqlalchemy import select
 
@@ -269,3 +272,26 @@ def test_version_pages_and_diff(client, world, draft, log_in):
     assert "Titre v2" in diff and "Sourcer du fil recyclé" in diff and "modifié" in diff
     no_base = page_text(client.get(url(world, f"versions/{draft.version.id}/ecarts")))
     assert "pas de version antérieure" in no_base
+
+
+def test_plan_page_queries_do_not_grow_with_the_plan(client, world, draft, log_in, count_queries):
+    log_in(world.observer)
+    counts = []
+    for round_ in range(2):
+        with count_queries() as queries:
+            assert client.get(url(world, "")).status_code == 200
+        counts.append(queries())
+        for n in range(5):  # a bigger plan: more objectives, each with indicators and actions
+            objective = items.create_item(draft.version, "objectif", {"title": f"O{round_}{n}"},
+                                          parent=draft.axis, actor=world.buyer_lead)  # fmt: skip
+            indicator = items.create_item(draft.version, "indicateur", {"name": "I"},
+                                          parent=objective, actor=world.supplier_lead)  # fmt: skip
+            items.create_item(draft.version, "jalon", {"due_date": date(2027, 1, 1),
+                                                       "value": Decimal("1")},
+                              parent=indicator, actor=world.supplier_lead)  # fmt: skip
+            items.create_item(draft.version, "action", {"title": "A"}, parent=objective,
+                              actor=world.buyer_contributor)  # fmt: skip
+    with count_queries() as queries:
+        assert client.get(url(world, "")).status_code == 200
+    counts.append(queries())
+    assert counts[1] == counts[2], counts
