@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.outbox.models import OutboxEmail
+from tests.factories import PASSWORD
 
 
 def emails_to(address: str, kind: str | None = None) -> list[OutboxEmail]:
@@ -26,3 +27,12 @@ def link_in(email: OutboxEmail) -> str:
 def page_text(response) -> str:
     """The response body with HTML entities decoded (&#39; → ')."""
     return html.unescape(response.get_data(as_text=True))
+
+
+def logged_in_client(app, user, password: str = PASSWORD, **headers):
+    """A new browser (test client) logged in as `user` through the login form."""
+    client = app.test_client()
+    response = client.post("/connexion", data={"email": user.email, "password": password},
+                           headers=headers)  # fmt: skip
+    assert response.status_code == 302
+    return client

@@ -4,18 +4,14 @@ from sqlalchemy import func, select
 
 from app.auth.models import UserSession
 from app.extensions import db
+from tests.helpers import logged_in_client
 
 NEW_PASSWORD = "pivoine-lanterne-granit-63"
 
 
 def test_account_lists_my_open_sessions(app, client, world, log_in):
     log_in(world.buyer_lead)
-    other = app.test_client()
-    other.post(
-        "/connexion",
-        data={"email": world.buyer_lead.email, "password": "jonquille-brouette-orage-81"},
-        headers={"User-Agent": "Firefox de la salle de réunion"},
-    )
+    logged_in_client(app, world.buyer_lead, **{"User-Agent": "Firefox de la salle de réunion"})
     page = client.get("/compte").get_data(as_text=True)
     assert "Firefox de la salle de réunion" in page
     assert "Cette session" in page
@@ -23,11 +19,7 @@ def test_account_lists_my_open_sessions(app, client, world, log_in):
 
 def test_closing_another_session_logs_that_browser_out(app, client, world, log_in):
     log_in(world.buyer_lead)
-    other = app.test_client()
-    other.post(
-        "/connexion",
-        data={"email": world.buyer_lead.email, "password": "jonquille-brouette-orage-81"},
-    )
+    other = logged_in_client(app, world.buyer_lead)
     [other_session] = db.session.scalars(
         select(UserSession).order_by(UserSession.created_at.desc()).limit(1)
     )
@@ -38,11 +30,7 @@ def test_closing_another_session_logs_that_browser_out(app, client, world, log_i
 
 def test_cannot_close_someone_elses_session(app, client, world, log_in):
     log_in(world.buyer_lead)
-    other = app.test_client()
-    other.post(
-        "/connexion",
-        data={"email": world.supplier_lead.email, "password": "jonquille-brouette-orage-81"},
-    )
+    other = logged_in_client(app, world.supplier_lead)
     theirs = db.session.scalar(
         select(UserSession).where(UserSession.user_id == world.supplier_lead.id)
     )
@@ -52,11 +40,7 @@ def test_cannot_close_someone_elses_session(app, client, world, log_in):
 
 def test_logging_out_everywhere_closes_every_browser(app, client, world, log_in):
     log_in(world.buyer_lead)
-    other = app.test_client()
-    other.post(
-        "/connexion",
-        data={"email": world.buyer_lead.email, "password": "jonquille-brouette-orage-81"},
-    )
+    other = logged_in_client(app, world.buyer_lead)
     client.post("/compte/deconnexion-partout")
     assert other.get("/").status_code == 302
     assert client.get("/").status_code == 302
@@ -66,11 +50,7 @@ def test_password_change_needs_the_current_one_and_closes_other_sessions(
     app, client, world, log_in
 ):
     log_in(world.buyer_lead)
-    other = app.test_client()
-    other.post(
-        "/connexion",
-        data={"email": world.buyer_lead.email, "password": "jonquille-brouette-orage-81"},
-    )
+    other = logged_in_client(app, world.buyer_lead)
     wrong = client.post(
         "/compte/mot-de-passe", data={"current_password": "pas-le-bon", "password": NEW_PASSWORD}
     )

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.permissions import is_static
 from app.plan import services as items
 from app.plan import versions
-from tests.factories import PASSWORD
+from tests.helpers import logged_in_client
 
 ROLES = ("anonymous", "buyer_lead", "buyer_contributor", "observer", "supplier_lead",
          "supplier_contributor", "outsider", "admin")  # fmt: skip
@@ -93,13 +93,6 @@ def fingerprint() -> str:
             for row in connection.execute(select(table).order_by(*table.primary_key.columns)):
                 digest.update(repr(tuple(row)).encode())
     return digest.hexdigest()
-
-
-def logged_in_client(app, user):
-    client = app.test_client()
-    response = client.post("/connexion", data={"email": user.email, "password": PASSWORD})
-    assert response.status_code == 302
-    return client
 
 
 @pytest.fixture

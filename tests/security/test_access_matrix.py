@@ -7,13 +7,13 @@ page; and no refused request changes anything in the database."""
 import pytest
 
 from app.permissions import GRANTS, Permission
+from tests.helpers import logged_in_client
 from tests.security.conftest import (
     PUBLIC_ENDPOINTS,
     ROLES,
     all_routes,
     build_url,
     fingerprint,
-    logged_in_client,
 )
 
 ROUTES = list(all_routes())
