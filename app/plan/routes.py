@@ -287,8 +287,15 @@ def move(kind: str, item_id: int):
     if not form.validate_on_submit() or form.direction.data == 0:
         abort(400)
     services.move_item(item, form.direction.data, actor=current_user)
-    return redirect(url_for(".version_page", version_id=item.plan_version_id,
-                            _anchor=f"{kind}-{item.id}"))  # fmt: skip
+    if not wants_fragment():
+        return redirect(url_for(".version_page", version_id=item.plan_version_id,
+                                _anchor=f"{kind}-{item.id}"))  # fmt: skip
+    # The reordered list, focus back on the same button so the keyboard user can go on.
+    return render(
+        ITEM_TEMPLATE, "item_list", kind=kind, items=services.siblings(item), parent=item.parent,
+        version=item.plan_version, moved=(kind, item.id, form.direction.data),
+        may_edit=True, editing=None, forms={},
+    )  # fmt: skip
 
 
 @bp.get("/<kind>/<int:item_id>/historique")

@@ -135,7 +135,7 @@ def _count_siblings(model, version: PlanVersion, parent) -> int:
     return db.session.scalar(query)
 
 
-def _siblings(item: PlanItem) -> list[PlanItem]:
+def siblings(item: PlanItem) -> list[PlanItem]:
     model = type(item)
     query = select(model).where(model.plan_version_id == item.plan_version_id)
     if item.PARENT:
@@ -235,7 +235,7 @@ def delete_item(item: PlanItem, *, base_version: int, actor: User) -> None:
     record_change(item, "suppression", actor, {f: [v, None] for f, v in item.values().items()})
     db.session.delete(item)
     db.session.flush()
-    for position, sibling in enumerate(s for s in _siblings(item) if s.id != item.id):
+    for position, sibling in enumerate(s for s in siblings(item) if s.id != item.id):
         sibling.position = position
     db.session.commit()
 
@@ -243,13 +243,13 @@ def delete_item(item: PlanItem, *, base_version: int, actor: User) -> None:
 def move_item(item: PlanItem, offset: int, *, actor: User) -> PlanItem:
     """Move an item up (-1) or down (+1) among its siblings."""
     _require_draft(item.plan_version)
-    siblings = _siblings(item)
-    index = next(i for i, s in enumerate(siblings) if s.id == item.id)
+    ordered = siblings(item)
+    index = next(i for i, s in enumerate(ordered) if s.id == item.id)
     target = index + offset
-    if not 0 <= target < len(siblings):
+    if not 0 <= target < len(ordered):
         return item
-    siblings.insert(target, siblings.pop(index))
-    for position, sibling in enumerate(siblings):
+    ordered.insert(target, ordered.pop(index))
+    for position, sibling in enumerate(ordered):
         if sibling.position != position:
             # Position is not a merged field: a move never conflicts with a text edit.
             db.session.execute(

@@ -73,3 +73,16 @@ def test_escape_cancels_the_editor_and_an_added_action_appears_in_place(page_as)
     form.get_by_role("button", name="Ajouter une action").click()
     expect(objective.locator("article.item--action").last).to_contain_text("Former les magasiniers")
     assert page.evaluate("window.__marker") == "same page"  # swapped in place, no reload
+
+
+def test_moving_an_action_with_the_keyboard_keeps_the_focus(page_as):
+    page = page_as(SUPPLIER)
+    page.goto("/contrats/1/plan/")
+    second = page.locator("article.item--objectif").first.locator("article.item--action").nth(1)
+    title = second.locator(".item__title").inner_text()
+    button = second.get_by_role("button", name=f"Monter « {title} »")
+    button.focus()
+    page.keyboard.press("Enter")
+    first = page.locator("article.item--objectif").first.locator("article.item--action").first
+    expect(first.locator(".item__title")).to_have_text(title)
+    expect(page.get_by_role("button", name=f"Monter « {title} »")).to_be_focused()

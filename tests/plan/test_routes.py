@@ -295,3 +295,18 @@ def test_plan_page_queries_do_not_grow_with_the_plan(client, world, draft, log_i
         assert client.get(url(world, "")).status_code == 200
     counts.append(queries())
     assert counts[1] == counts[2], counts
+
+
+def test_htmx_move_returns_the_reordered_list_with_focus_kept(client, world, draft, log_in):
+    log_in(world.buyer_lead)
+    second = items.create_item(draft.version, "action", {"title": "Seconde"}, parent=draft.objective,
+                               actor=world.buyer_lead)  # fmt: skip
+    response = client.post(url(world, f"action/{second.id}/deplacement"), headers=HX,
+                           data={"direction": "-1"})  # fmt: skip
+    body = page_text(response)
+    assert response.status_code == 200
+    assert body.lstrip().startswith(
+        f'<div class="item-list item-list--action" id="liste-action-{draft.objective.id}"'
+    )
+    assert body.index("Seconde") < body.index("Sourcer du fil recyclé")
+    assert body.count("data-autofocus") == 1
