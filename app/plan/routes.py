@@ -261,7 +261,9 @@ def save(kind: str, item_id: int):
     if not wants_fragment():
         return redirect(url_for(".version_page", version_id=item.plan_version_id,
                                 _anchor=f"{kind}-{item.id}"))  # fmt: skip
-    return _item_response(item, merged=merged, saved=True)
+    merged_by = sorted({c.actor.full_name for c in services.changes_since(item, base_version)
+                        if c.actor and c.actor_id != current_user.id}) if merged else []  # fmt: skip
+    return _item_response(item, merged=merged, merged_by=merged_by, saved=True)
 
 
 @bp.post("/<kind>/<int:item_id>/suppression")

@@ -54,7 +54,7 @@ def test_different_fields_merge_and_the_second_saver_is_told(page_as):
 
     buyer_editor.get_by_label("Description").fill("Précision de l'acheteur")
     buyer_editor.get_by_role("button", name="Enregistrer").click()
-    expect(buyer_article.get_by_text("fusionnées")).to_be_visible()
+    expect(buyer_article.get_by_text("fusionnées")).to_contain_text("par Sophie Durand")
     expect(buyer_article).to_contain_text("13 000,00")
     expect(buyer_article).to_contain_text("Précision de l'acheteur")
     screenshot(buyer, "plan-merged")
