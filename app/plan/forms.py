@@ -270,3 +270,36 @@ def field_label(name: str, kind: str) -> str:
     """The label users see for a model field, for history and diffs."""
     unbound = getattr(FORMS.get(kind), name, None)
     return str(unbound.args[0]) if unbound is not None and unbound.args else name
+
+
+def display_value(value, name: str, kind: str) -> str:
+    """A stored value as users read it: labels for choices, French dates and numbers."""
+    from datetime import date
+    from decimal import Decimal, InvalidOperation
+
+    from flask_babel import gettext
+
+    from app.formatting import day_short, decimal
+
+    if value in (None, "", []):
+        return gettext("(vide)")
+    unbound = getattr(FORMS.get(kind), name, None)
+    choices = unbound.kwargs.get("choices") if unbound is not None else None
+    if choices:
+        labels = {str(c.value): str(c.label) for c in choices}
+        if isinstance(value, list):
+            return ", ".join(labels.get(v, v) for v in value)
+        return labels.get(str(value), str(value))
+    if isinstance(value, bool):
+        return gettext("Oui") if value else gettext("Non")
+    if unbound is not None and unbound.field_class is DateField:
+        try:
+            return day_short(date.fromisoformat(value))
+        except (TypeError, ValueError):
+            return str(value)
+    if unbound is not None and unbound.field_class is FrenchDecimalField:
+        try:
+            return decimal(Decimal(str(value)))
+        except InvalidOperation:
+            return str(value)
+    return str(value)

@@ -13,7 +13,15 @@ from app.permissions import MEMBER, Permission, allow
 from app.plan import services, versions
 from app.plan.completeness import PARTS, check_plan
 from app.plan.errors import EditConflict
-from app.plan.forms import FORMS, PositionForm, VisaForm, add_prefix, editor_prefix, field_label
+from app.plan.forms import (
+    FORMS,
+    PositionForm,
+    VisaForm,
+    add_prefix,
+    display_value,
+    editor_prefix,
+    field_label,
+)
 from app.plan.models import ITEM_MODELS
 from app.rendering import render, render_fragment, wants_fragment
 
@@ -49,6 +57,7 @@ def plan_helpers():
 
 
 bp.add_app_template_filter(field_label, "field_label")
+bp.add_app_template_filter(display_value, "field_value")
 
 
 # --- loading, always through the contract ---------------------------------------------------

@@ -310,3 +310,14 @@ def test_htmx_move_returns_the_reordered_list_with_focus_kept(client, world, dra
     )
     assert body.index("Seconde") < body.index("Sourcer du fil recyclé")
     assert body.count("data-autofocus") == 1
+
+
+def test_history_and_diff_show_values_as_people_read_them(client, world, draft, log_in):
+    items.update_item(draft.indicator, {"target_value": Decimal("35.5"), "direction": "baisse"},
+                      base_version=draft.indicator.version, actor=world.buyer_lead)  # fmt: skip
+    log_in(world.observer)
+    body = page_text(
+        client.get(url(world, f"indicateur/{draft.indicator.id}/historique"), headers=HX)
+    )
+    assert "<ins>35,5</ins>" in body and "<del>30</del>" in body
+    assert "À la baisse (moins, c'est mieux)" in body and "baisse</" not in body
