@@ -41,7 +41,7 @@ translations: $(VENV)/.deps
 
 extract-messages: $(VENV)/.deps
 	$(VENV)/bin/pybabel extract --no-location --sort-output -F babel.cfg -k _l -o app/translations/messages.pot .
-	$(VENV)/bin/pybabel update --no-location --no-fuzzy-matching -i app/translations/messages.pot -d app/translations
+	$(VENV)/bin/pybabel update --no-fuzzy-matching --ignore-obsolete -i app/translations/messages.pot -d app/translations
 
 run: install translations
 	$(FLASK) db upgrade

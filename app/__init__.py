@@ -59,6 +59,9 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
 
     from app.auth.loading import init_login
+    from app.live import init_live
+
+    init_live(app)
 
     init_login(app)
 
@@ -99,6 +102,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["day"] = formatting.day
     app.jinja_env.filters["day_short"] = formatting.day_short
     app.jinja_env.filters["moment"] = formatting.moment
+    app.jinja_env.filters["hour"] = formatting.hour
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["days_until"] = formatting.days_until
     app.jinja_env.globals["labels"] = formatting.LABELS

@@ -6,10 +6,11 @@ from app.auth.routes import bp as auth_bp
 from app.contracts.routes import bp as contracts_bp
 from app.contracts.routes import overview_bp
 from app.contracts.scope import contract_scope
+from app.live.routes import bp as live_bp
 from app.pages.routes import bp as pages_bp
 from app.plan.routes import bp as plan_bp
 
-CONTRACT_FEATURES = (overview_bp, plan_bp)
+CONTRACT_FEATURES = (overview_bp, plan_bp, live_bp)
 for feature in CONTRACT_FEATURES:
     contract_scope.register_blueprint(feature)
 

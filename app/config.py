@@ -73,6 +73,12 @@ class Config:
     OUTBOX_DELIVER_AFTER_REQUEST = _env_bool("OUTBOX_DELIVER_AFTER_REQUEST", True)
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
 
+    # Live pages (Server-Sent Events): in-process bus for one process, Redis for several.
+    LIVE_BUS_URL = os.environ.get("LIVE_BUS_URL", "memory://")
+    LIVE_KEEPALIVE_SECONDS = float(os.environ.get("LIVE_KEEPALIVE_SECONDS", "10"))
+    LIVE_MAX_STREAMS_PER_USER = 5
+    SSE_RETRY_MS = 2000
+
     # Plan defaults (DESIGN §3: the plan is built within six months of notification).
     PLAN_DEADLINE_MONTHS = 6
     MIN_REVIEWS_PER_YEAR = 2
@@ -98,6 +104,8 @@ class TestConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     OUTBOX_DELIVER_AFTER_REQUEST = False
     WTF_CSRF_ENABLED = False  # tests of CSRF itself turn it back on
+    LIVE_KEEPALIVE_SECONDS = 1.0
+    SSE_RETRY_MS = 500
     PUBLIC_URL = "http://localhost"
 
 

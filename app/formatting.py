@@ -51,3 +51,8 @@ def days_until(value: date) -> int:
 def decimal(value: Decimal | None) -> str:
     """« 12 345,5 »: French digits, no useless trailing zeros."""
     return "" if value is None else format_decimal(value, format="#,##0.##")
+
+
+def hour(value: datetime | None) -> str:
+    """« 14:32 », in Paris time."""
+    return "" if value is None else format_datetime(value, "HH:mm")

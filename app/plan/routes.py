@@ -10,7 +10,7 @@ from app.extensions import db, limiter
 from app.forms import attach_error
 from app.markdown import render_markdown
 from app.permissions import MEMBER, Permission, allow
-from app.plan import services, versions
+from app.plan import presence, services, versions
 from app.plan.completeness import PARTS, check_plan
 from app.plan.errors import EditConflict
 from app.plan.forms import (
@@ -102,20 +102,24 @@ def _page(version, *, status=200, editing=None, forms=None, visa_form=None):
         may_edit=version.is_draft and g.membership.may(Permission.EDIT_PLAN),
         editing=editing,
         forms=forms or {},
+        editing_now=presence.editing_map(g.contract.id, current_user),
     )
 
 
-def _item_response(item, *, mode="card", form=None, status=200, **context):
-    """The inside of an item's <article>: its card or its editor."""
+def _item_response(item, *, mode="card", form=None, status=200, only_view=False, **context):
+    """The inside of an item's <article>: its card or its editor (or only the card's view,
+    for a live refresh that must not touch the buttons)."""
     return render(
         ITEM_TEMPLATE,
-        "item_body",
+        "item_view" if only_view else "item_body",
         status=status,
         item=item,
         kind=item.KIND,
         mode=mode,
         form=form,
         may_edit=item.plan_version.is_draft and g.membership.may(Permission.EDIT_PLAN),
+        editors=presence.editors_of(item, current_user),
+        state=presence.card_state(item, current_user),
         **context,
     )
 
@@ -205,16 +209,16 @@ def create(version_id: int, kind: str):
             ITEM_TEMPLATE, "add_form", status=422, kind=kind, version=version, parent=parent,
             form=form,
         )  # fmt: skip
-        response.headers["HX-Retarget"] = f"#ajout-{kind}-{key}"
-        response.headers["HX-Reswap"] = "outerHTML"
         return response
     item = services.create_item(version, kind, form.values(), parent=parent, actor=current_user)
     if not wants_fragment():
         return redirect(url_for(".show", _anchor=f"{kind}-{item.id}"))
-    return render(
-        ITEM_TEMPLATE, "new_item", kind=kind, item=item, version=version, parent=parent,
-        mode="card", may_edit=True, editing=None, forms={},
-    )  # fmt: skip
+    # A fresh form; the new item reaches every page, this one included, through the list's
+    # sentinel (one path, so nothing appears twice).
+    response = render(ITEM_TEMPLATE, "add_form", kind=kind, version=version, parent=parent,
+                      form=None, added=True)  # fmt: skip
+    response.headers["HX-Trigger"] = f"added-{kind}-{key}"
+    return response
 
 
 PARENT_KINDS = {"objectif": "axe", "indicateur": "objectif", "jalon": "indicateur",
@@ -224,11 +228,71 @@ PARENT_KINDS = {"objectif": "axe", "indicateur": "objectif", "jalon": "indicateu
 @bp.get("/<kind>/<int:item_id>")
 @allow(MEMBER)
 def card(kind: str, item_id: int):
+    """Pulled by the item's <article> when the stream says it changed (or by « Annuler »)."""
+    editing_base = request.args.get("editing_base", type=int)
+    if (
+        kind in ITEM_MODELS
+        and wants_fragment()
+        and db.session.get(ITEM_MODELS[kind], item_id) is None
+    ):
+        deletion = services.deletion_of(g.contract, kind, item_id)
+        if deletion is None:
+            abort(404)
+        if editing_base is not None:  # never remove an editor under the user's fingers
+            return _notice(kind, deleted=deletion)
+        return "", 200, {"HX-Retarget": f"#{kind}-{item_id}", "HX-Reswap": "delete"}
     item = _item(kind, item_id)
     if not wants_fragment():
         return redirect(url_for(".version_page", version_id=item.plan_version_id,
                                 _anchor=f"{kind}-{item.id}"))  # fmt: skip
-    return _item_response(item)
+    if editing_base is not None:
+        return _notice(kind, item=item, changes=services.changes_by_others(item, editing_base,
+                                                                            current_user))  # fmt: skip
+    if request.args.get("full"):  # the editor closes: the whole card, tools included
+        presence.stop_editing(item, current_user)
+        return _item_response(item)
+    if request.args.get("seen") == presence.card_state(item, current_user):
+        return "", 204  # already up to date: nothing moves, focus stays
+    return _item_response(item, only_view=True)
+
+
+def _notice(kind, item=None, changes=(), deleted=None):
+    return render_fragment(ITEM_TEMPLATE, "notice", kind=kind, item=item, changes=changes,
+                           deleted=deleted)  # fmt: skip
+
+
+@bp.post("/<kind>/<int:item_id>/presence")
+@allow(Permission.EDIT_PLAN)
+def editing_heartbeat(kind: str, item_id: int):
+    """The open editor says every few seconds that someone is still on it."""
+    presence.start_editing(_item(kind, item_id), current_user, g.membership.side, announce=False)
+    return "", 204
+
+
+@bp.get("/versions/<int:version_id>/<kind>/nouveaux")
+@allow(MEMBER)
+def new_items(version_id: int, kind: str):
+    """Items of one list created after the page's cursor (pulled by the list's sentinel)."""
+    version = _version(version_id)
+    if kind not in ITEM_MODELS:
+        abort(404)
+    parent = None
+    if ITEM_MODELS[kind].PARENT:
+        parent_id = request.args.get("parent_id", type=int)
+        if parent_id is None:
+            abort(400)
+        parent = _item(PARENT_KINDS[kind], parent_id)
+        if parent.plan_version_id != version.id:
+            abort(404)
+    after = request.args.get("after", type=int) or 0
+    found = [i for i in services.list_items(version, kind, parent) if i.id > after]
+    if not found:
+        return "", 204
+    return render_fragment(
+        ITEM_TEMPLATE, "new_items", kind=kind, items=found, parent=parent, version=version,
+        cursor=max(i.id for i in found), mode="card", editing=None, forms={},
+        may_edit=version.is_draft and g.membership.may(Permission.EDIT_PLAN),
+    )  # fmt: skip
 
 
 @bp.get("/<kind>/<int:item_id>/modifier")
@@ -240,6 +304,7 @@ def edit(kind: str, item_id: int):
     form = _editor_form(item)
     if not wants_fragment():
         return _page(item.plan_version, editing=(kind, item.id), forms={(kind, item.id): form})
+    presence.start_editing(item, current_user, g.membership.side)
     return _item_response(item, mode="editor", form=form)
 
 
@@ -270,6 +335,7 @@ def save(kind: str, item_id: int):
     if not wants_fragment():
         return redirect(url_for(".version_page", version_id=item.plan_version_id,
                                 _anchor=f"{kind}-{item.id}"))  # fmt: skip
+    presence.stop_editing(item, current_user, announce=False)  # the save itself is announced
     merged_by = sorted({c.actor.full_name for c in services.changes_since(item, base_version)
                         if c.actor and c.actor_id != current_user.id}) if merged else []  # fmt: skip
     return _item_response(item, merged=merged, merged_by=merged_by, saved=True)

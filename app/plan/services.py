@@ -74,6 +74,28 @@ def changes_since(item: PlanItem, version_number: int) -> list[ItemChange]:
     )
 
 
+def changes_by_others(item: PlanItem, version_number: int, viewer: User) -> list[ItemChange]:
+    return [c for c in changes_since(item, version_number) if c.actor_id != viewer.id]
+
+
+def deletion_of(contract, kind: str, item_id: int) -> ItemChange | None:
+    """The record of this item's deletion, if it was an item of this contract's plan."""
+    return db.session.scalar(
+        select(ItemChange)
+        .join(Plan, ItemChange.plan_id == Plan.id)
+        .where(Plan.contract_id == contract.id, ItemChange.item_kind == kind,
+               ItemChange.item_id == item_id, ItemChange.action == "suppression")
+    )  # fmt: skip
+
+
+def list_items(version: PlanVersion, kind: str, parent) -> list[PlanItem]:
+    model = ITEM_MODELS[kind]
+    query = select(model).where(model.plan_version_id == version.id)
+    if model.PARENT:
+        query = query.where(getattr(model, f"{model.PARENT}_id") == parent.id)
+    return list(db.session.scalars(query.order_by(model.position, model.id)))
+
+
 def history(kind: str, uid: str) -> list[ItemChange]:
     """Every change of this item, across the plan's versions, newest first."""
     return list(
@@ -83,6 +105,55 @@ def history(kind: str, uid: str) -> list[ItemChange]:
             .order_by(ItemChange.seq.desc())
         )
     )
+
+
+# --- live events: notify, then pull ----------------------------------------------------------
+
+
+def list_key(item: PlanItem) -> int:
+    """Which list an item sits in: its parent's id, or its version's for axes."""
+    return item.parent.id if item.PARENT else item.plan_version_id
+
+
+def _announce(item: PlanItem, change: ItemChange, *, added: bool = False) -> None:
+    """After the commit: tell the contract's open pages (ids only, never text)."""
+    from app.live import publish
+
+    name = f"added-{item.KIND}-{list_key(item)}" if added else f"item-{item.KIND}-{item.id}"
+    by = change.actor.full_name if change.actor else ""
+    publish(
+        item.plan_version.plan.contract_id,
+        name,
+        {"kind": item.KIND, "item": item.id, "version": item.version, "by": by,
+         "action": change.action},
+        event_id=change.seq,
+    )  # fmt: skip
+
+
+def backlog_events(contract, since: int) -> list:
+    """One event per item changed after `since` (a reconnecting page catches up)."""
+    from app.live.bus import LiveEvent
+    from app.plan.models import Plan
+
+    plan = db.session.scalar(select(Plan).where(Plan.contract_id == contract.id))
+    changes = db.session.scalars(
+        select(ItemChange).where(ItemChange.plan_id == plan.id, ItemChange.seq > since)
+        .order_by(ItemChange.seq)
+    )  # fmt: skip
+    latest: dict[tuple[str, int], tuple[ItemChange, bool]] = {}
+    for change in changes:
+        key = (change.item_kind, change.item_id)
+        created = change.action in ("creation", "copie") or latest.get(key, (None, False))[1]
+        latest[key] = (change, created)
+    events = []
+    for (kind, item_id), (change, created) in sorted(latest.items(), key=lambda kv: kv[1][0].seq):
+        item = db.session.get(ITEM_MODELS[kind], item_id)
+        if created and item is None:
+            continue  # born and gone while the page was away
+        name = f"added-{kind}-{list_key(item)}" if created else f"item-{kind}-{item_id}"
+        events.append(LiveEvent(name, {"kind": kind, "item": item_id,
+                                       "version": change.item_version}, change.seq))  # fmt: skip
+    return events
 
 
 # --- writing helpers (no commit) -----------------------------------------------------------
@@ -146,6 +217,10 @@ def siblings(item: PlanItem) -> list[PlanItem]:
 
 def add_item(version: PlanVersion, kind: str, values: dict, *, parent=None, actor) -> PlanItem:
     """Create an item at the end of its list, without committing."""
+    return _add_item(version, kind, values, parent=parent, actor=actor)[0]
+
+
+def _add_item(version, kind, values, *, parent, actor) -> tuple[PlanItem, ItemChange]:
     _require_draft(version)
     model = ITEM_MODELS[kind]
     position = _count_siblings(model, version, parent)
@@ -157,21 +232,22 @@ def add_item(version: PlanVersion, kind: str, values: dict, *, parent=None, acto
             setattr(item, name, normalize(values[name]))
     db.session.add(item)
     db.session.flush()
-    record_change(
+    change = record_change(
         item,
         "creation",
         actor,
         {f: [None, v] for f, v in item.values().items() if v not in ("", None, [])},
     )
-    return item
+    return item, change
 
 
 # --- the services views call ---------------------------------------------------------------
 
 
 def create_item(version: PlanVersion, kind: str, values: dict, *, parent=None, actor) -> PlanItem:
-    item = add_item(version, kind, values, parent=parent, actor=actor)
+    item, change = _add_item(version, kind, values, parent=parent, actor=actor)
     db.session.commit()
+    _announce(item, change, added=True)
     return item
 
 
@@ -211,10 +287,11 @@ def update_item(
         except StaleDataError:
             db.session.rollback()
             continue  # merge again against what they saved
-        record_change(
+        change = record_change(
             item, "modification", actor, {f: [current[f], to_json(v)] for f, v in to_apply.items()}
         )
         db.session.commit()
+        _announce(item, change)
         return item, merged
     raise EditConflict(item, posted=posted, fields=sorted(posted), base={}, last_changes={})
 
@@ -232,12 +309,21 @@ def delete_item(item: PlanItem, *, base_version: int, actor: User) -> None:
     if item.version != base_version:
         later = changes_since(item, base_version)
         raise StaleDelete(item, later[-1] if later else None)
-    record_change(item, "suppression", actor, {f: [v, None] for f, v in item.values().items()})
+    change = record_change(
+        item, "suppression", actor, {f: [v, None] for f, v in item.values().items()}
+    )
+    contract_id, name = item.plan_version.plan.contract_id, f"item-{item.KIND}-{item.id}"
+    event = {"kind": item.KIND, "item": item.id, "version": item.version, "action": "suppression",
+             "by": actor.full_name}  # fmt: skip
     db.session.delete(item)
     db.session.flush()
     for position, sibling in enumerate(s for s in siblings(item) if s.id != item.id):
         sibling.position = position
+    seq = change.seq
     db.session.commit()
+    from app.live import publish
+
+    publish(contract_id, name, event, event_id=seq)
 
 
 def move_item(item: PlanItem, offset: int, *, actor: User) -> PlanItem:

@@ -167,7 +167,7 @@ def test_an_item_of_another_contract_is_not_found(client, world, draft, log_in):
     assert response.status_code == 404
 
 
-def test_adding_an_objective_returns_its_article(client, world, draft, log_in):
+def test_adding_an_objective_goes_through_the_lists_sentinel(client, world, draft, log_in):
     log_in(world.supplier_lead)
     prefix = f"nouveau-objectif-{draft.axis.id}-"
     response = client.post(
@@ -175,12 +175,24 @@ def test_adding_an_objective_returns_its_article(client, world, draft, log_in):
         data={"parent_id": draft.axis.id, prefix + "title": "Réduire les emballages",
               prefix + "obligation": "moyens", prefix + "accountable_side": "titulaire"},
     )  # fmt: skip
-    body = page_text(response)
     assert response.status_code == 200
+    assert response.headers["HX-Trigger"] == f"added-objectif-{draft.axis.id}"
+    assert f'id="ajout-objectif-{draft.axis.id}"' in page_text(response)  # a fresh form
     objective = db.session.scalar(
         select(Objective).where(Objective.title == "Réduire les emballages")
     )
+    pulled = client.get(
+        url(world, f"versions/{draft.version.id}/objectif/nouveaux"), headers=HX,
+        query_string={"parent_id": draft.axis.id, "after": draft.objective.id},
+    )  # fmt: skip
+    body = page_text(pulled)
     assert f'<article id="objectif-{objective.id}"' in body
+    assert f'id="curseur-objectif-{draft.axis.id}"' in body and 'hx-swap-oob="true"' in body
+    again = client.get(
+        url(world, f"versions/{draft.version.id}/objectif/nouveaux"), headers=HX,
+        query_string={"parent_id": draft.axis.id, "after": objective.id},
+    )  # fmt: skip
+    assert again.status_code == 204
 
 
 def test_an_invalid_addition_is_sent_back_to_its_form(client, world, draft, log_in):
@@ -190,7 +202,11 @@ def test_an_invalid_addition_is_sent_back_to_its_form(client, world, draft, log_
         data={"parent_id": draft.axis.id, f"nouveau-objectif-{draft.axis.id}-title": ""},
     )  # fmt: skip
     assert response.status_code == 422
-    assert response.headers["HX-Retarget"] == f"#ajout-objectif-{draft.axis.id}"
+    assert (
+        page_text(response)
+        .lstrip()
+        .startswith(f'<details class="add" id="ajout-objectif-{draft.axis.id}" open')
+    )
     assert "Décrivez l'objectif en une phrase." in page_text(response)
 
 

@@ -70,6 +70,7 @@ def test_access_matrix(app, world, sides, clients, endpoint, rule, method):
                     clients[role] = logged_in_client(app, world.role(role))
                 before = fingerprint()
                 response = clients[role].open(url, method=method, headers=headers)
+                response.close()  # a live stream would stay open otherwise
                 status = response.status_code
                 where = f"{role} {which} {'htmx' if htmx else 'plain'} {method} {url} → {status}"
                 assert status < 500, where

@@ -30,6 +30,7 @@ def test_every_page_has_the_security_headers_and_gets_change_nothing(clients, si
             for headers in ({}, {"HX-Request": "true"}):
                 before = fingerprint()
                 response = clients[role].get(url, headers=headers)
+                response.close()  # a live stream would stay open otherwise
                 where = f"{role} GET {url} {headers} → {response.status_code}"
                 check_headers(response, where, role != "anonymous")
                 assert fingerprint() == before, f"a GET wrote: {where}"

@@ -1,0 +1,98 @@
+"""The contract's live stream (SSE) and the presence bar."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, Response, abort, current_app, g, request
+from flask_login import current_user
+
+from app.extensions import db
+from app.live import channel, live, publish
+from app.permissions import MEMBER, allow
+from app.plan.services import backlog_events
+from app.rendering import render_fragment
+
+bp = Blueprint("live", __name__, url_prefix="/direct", template_folder="templates")
+
+
+def _since() -> int | None:
+    raw = request.headers.get("Last-Event-ID") or request.args.get("since")
+    try:
+        return int(raw) if raw else None
+    except ValueError:
+        return None
+
+
+@bp.get("/")
+@allow(MEMBER)
+def stream():
+    """One stream per open contract page. Subscribe first, then replay what the page missed;
+    hold no database session while streaming; re-check membership at every keepalive."""
+    config, state = current_app.config, live()
+    if state.bus.count(who=current_user.id) >= config["LIVE_MAX_STREAMS_PER_USER"]:
+        abort(429)
+    contract_id, user_id = g.contract.id, current_user.id
+    person = {"user_id": user_id, "name": current_user.full_name, "side": g.membership.side}
+    subscription = state.bus.subscribe(channel(contract_id), who=user_id)
+    since = _since()
+    missed = backlog_events(g.contract, since) if since is not None else []
+    entry_id = f"flux:{secrets.token_hex(8)}"
+    state.presence.touch(contract_id, entry_id, **person)
+    publish(contract_id, "presence", {"user": user_id})
+    app = current_app._get_current_object()
+    db.session.remove()
+
+    def still_member() -> bool:  # a stream is not a standing grant (ASVS 8.3.2)
+        with app.app_context():
+            try:
+                return _is_member(contract_id, user_id)
+            finally:
+                db.session.remove()
+
+    def events():
+        try:
+            yield f"retry: {config['SSE_RETRY_MS']}\n: connecté\n\n"
+            for event in missed:
+                yield event.encode()
+            for event in state.bus.listen(subscription):
+                if event is None:
+                    if not still_member():
+                        return
+                    state.presence.touch(contract_id, entry_id, **person)
+                    yield ": keepalive\n\n"
+                else:
+                    yield event.encode()
+        finally:
+            state.bus.unsubscribe(subscription)
+            state.presence.leave(contract_id, entry_id)
+            with app.app_context():
+                publish(contract_id, "presence", {"user": user_id})
+
+    return Response(
+        events(),
+        mimetype="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+def _is_member(contract_id: int, user_id: int) -> bool:
+    from sqlalchemy import select
+
+    from app.contracts.models import Membership
+
+    return (
+        db.session.scalar(
+            select(Membership.id).where(
+                Membership.contract_id == contract_id, Membership.user_id == user_id
+            )
+        )
+        is not None
+    )
+
+
+@bp.get("/presence")
+@allow(MEMBER)
+def presence():
+    return render_fragment("live/presence.html", "presence_bar",
+                           people=live().presence.present(g.contract.id))  # fmt: skip
