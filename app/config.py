@@ -76,7 +76,7 @@ class Config:
     # Live pages (Server-Sent Events): in-process bus for one process, Redis for several.
     LIVE_BUS_URL = os.environ.get("LIVE_BUS_URL", "memory://")
     LIVE_KEEPALIVE_SECONDS = float(os.environ.get("LIVE_KEEPALIVE_SECONDS", "10"))
-    LIVE_MAX_STREAMS_PER_USER = 5
+    LIVE_MAX_STREAMS_PER_USER = int(os.environ.get("LIVE_MAX_STREAMS_PER_USER", "5"))
     SSE_RETRY_MS = 2000
 
     # Plan defaults (DESIGN §3: the plan is built within six months of notification).

@@ -1,5 +1,6 @@
 """One form per kind of plan item; each carries the version the user started from."""
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -99,8 +100,21 @@ class ItemForm(FlaskForm):
     KIND = ""
 
     def values(self) -> dict:
-        """What the user typed, by model field (the hidden version and token excluded)."""
-        return {name: field.data for name, field in self._fields.items() if name != "base_version"}
+        """What the user sent, by model field. A field the request did not carry is left out
+        (it is not a change of the user's); checkboxes count as sent, since an unticked box
+        sends nothing; an empty text is "" (never None)."""
+        sent = request.form
+        result = {}
+        for name, field in self._fields.items():
+            if name == "base_version":
+                continue
+            if field.type not in ("BooleanField", "MultiCheckboxField") and field.name not in sent:
+                continue
+            value = field.data
+            if value is None and field.type in ("StringField", "TextAreaField"):
+                value = ""
+            result[name] = value
+        return result
 
     def base(self) -> int | None:
         try:

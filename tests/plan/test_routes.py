@@ -337,3 +337,16 @@ def test_history_and_diff_show_values_as_people_read_them(client, world, draft, 
     )
     assert "<ins>35,5</ins>" in body and "<del>30</del>" in body
     assert "À la baisse (moins, c'est mieux)" in body and "baisse</" not in body
+
+
+def test_a_partial_post_changes_only_what_it_carries(client, world, draft, log_in):
+    log_in(world.supplier_lead)
+    prefix = f"action-{draft.action.id}-"
+    response = client.post(url(world, f"action/{draft.action.id}"), headers=HX, data={
+        prefix + "title": "Seulement le titre", prefix + "owner_side": "titulaire",
+        prefix + "mode": "immediate", prefix + "status": "proposee",
+        prefix + "base_version": str(draft.action.version)})  # fmt: skip
+    assert response.status_code == 200
+    action = db.session.get(Action, draft.action.id)
+    assert (action.title, action.description, action.resources) == (
+        "Seulement le titre", "Premier texte", "Acheteur textile")  # fmt: skip
