@@ -22,9 +22,12 @@ def start_editing(item, user, side: str, *, announce: bool = True) -> None:
 
 
 def stop_editing(item, user, *, announce: bool = True) -> None:
+    """`announce=False` when the caller's own change already tells the item's viewers."""
     live().presence.leave(_contract_id(item), f"edition:{user.id}:{item_key(item)}")
     if announce:
         _announce(item)
+    else:
+        publish(_contract_id(item), "presence", {})
 
 
 def _announce(item) -> None:

@@ -34,6 +34,7 @@ def test_an_edit_by_one_appears_for_the_other_with_presence(page_as):
         "Sourcer un fil recyclé GRS et OEKO-TEX"
     )
     expect(buyer_article.locator(".editing-marker")).to_have_count(0)
+    expect(buyer.locator("#presence")).not_to_contain_text("modifie")
     assert buyer.evaluate("window.__marker") == "pas rechargée"
     screenshot(buyer, "live-buyer-sees-supplier-edit")
 
