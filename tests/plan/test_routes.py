@@ -350,3 +350,44 @@ def test_a_partial_post_changes_only_what_it_carries(client, world, draft, log_i
     action = db.session.get(Action, draft.action.id)
     assert (action.title, action.description, action.resources) == (
         "Seulement le titre", "Premier texte", "Acheteur textile")  # fmt: skip
+
+
+def test_live_pull_answers_204_when_up_to_date_and_the_view_otherwise(client, world, draft, log_in):
+    log_in(world.supplier_lead)
+    card = url(world, f"action/{draft.action.id}")
+    fresh = client.get(card, headers=HX, query_string={"seen": f"{draft.action.version};"})
+    assert fresh.status_code == 204
+    items.update_item(draft.action, {"title": "Nouveau titre"}, base_version=draft.action.version,
+                      actor=world.buyer_lead)  # fmt: skip
+    stale = client.get(card, headers=HX, query_string={"seen": "1;"})
+    body = page_text(stale)
+    assert stale.status_code == 200 and "Nouveau titre" in body
+    assert "Modifier</a>" not in body  # only the view: the buttons stay where they are
+
+
+def test_an_open_editor_gets_a_notice_never_the_card(client, world, draft, log_in):
+    base = draft.action.version
+    items.update_item(draft.action, {"description": "Texte de l'acheteur"}, base_version=base,
+                      actor=world.buyer_lead)  # fmt: skip
+    log_in(world.supplier_lead)
+    response = client.get(url(world, f"action/{draft.action.id}"), headers=HX,
+                          query_string={"editing_base": base})  # fmt: skip
+    body = page_text(response)
+    assert "Modifié par Claire" in body and "Description" in body
+    assert "<form" not in body and "Texte de l'acheteur" not in body  # ids and names, no text
+
+
+def test_a_deleted_item_disappears_but_never_from_under_an_editor(client, world, draft, log_in):
+    action_id = draft.action.id
+    items.delete_item(draft.action, base_version=draft.action.version, actor=world.buyer_lead)
+    log_in(world.supplier_lead)
+    gone = client.get(url(world, f"action/{action_id}"), headers=HX)
+    assert gone.status_code == 200
+    assert (gone.headers["HX-Reswap"], gone.headers["HX-Retarget"]) == (
+        "delete",
+        f"#action-{action_id}",
+    )
+    editing = client.get(url(world, f"action/{action_id}"), headers=HX,
+                         query_string={"editing_base": 1})  # fmt: skip
+    assert "Supprimé par Claire" in page_text(editing) and "HX-Reswap" not in editing.headers
+    assert client.get(url(world, "action/999999"), headers=HX).status_code == 404
