@@ -7,6 +7,7 @@ import secrets
 from flask import Blueprint, Response, abort, current_app, g, request
 from flask_login import current_user
 
+from app.auth.services import resume_session
 from app.extensions import db
 from app.live import channel, live, publish
 from app.permissions import MEMBER, allow
@@ -33,6 +34,7 @@ def stream():
     if state.bus.count(who=current_user.id) >= config["LIVE_MAX_STREAMS_PER_USER"]:
         abort(429)
     contract_id, user_id = g.contract.id, current_user.id
+    session_id = current_user.current_session.id
     person = {"user_id": user_id, "name": current_user.full_name, "side": g.membership.side}
     subscription = state.bus.subscribe(channel(contract_id), who=user_id)
     since = _since()
@@ -43,10 +45,12 @@ def stream():
     app = current_app._get_current_object()
     db.session.remove()
 
-    def still_member() -> bool:  # a stream is not a standing grant (ASVS 8.3.2)
+    def still_member() -> bool:
+        """A stream is not a standing grant (ASVS 8.3.2): a logout, a closed session or a
+        removed membership ends it. An open live page also counts as activity."""
         with app.app_context():
             try:
-                return _is_member(contract_id, user_id)
+                return resume_session(session_id) is not None and _is_member(contract_id, user_id)
             finally:
                 db.session.remove()
 

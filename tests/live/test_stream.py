@@ -105,3 +105,12 @@ def test_one_person_cannot_open_more_than_five_streams(app, world):
     assert viewer.get(f"/contrats/{world.contract.id}/direct/", buffered=False).status_code == 429
     for response in opened:
         response.close()
+
+
+def test_logging_out_elsewhere_ends_the_stream(app, world):
+    viewer = logged_in_client(app, world.buyer_contributor)
+    response = viewer.get(f"/contrats/{world.contract.id}/direct/", buffered=False)
+    viewer.post("/compte/deconnexion-partout")
+    started = time.monotonic()
+    b"".join(chunk if isinstance(chunk, bytes) else chunk.encode() for chunk in response.response)
+    assert time.monotonic() - started < 3

@@ -35,7 +35,7 @@ def start_server(port, database_url, redis_url):
            "LIVE_KEEPALIVE_SECONDS": "1", "OUTBOX_DELIVER_AFTER_REQUEST": "false"}  # fmt: skip
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--workers", "1",
-         "--threads", "16", "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null",
+         "--threads", "16", "--graceful-timeout", "20", "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null",
          "wsgi:app"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
@@ -147,4 +147,4 @@ def test_an_edit_served_by_one_process_reaches_a_page_on_the_other(app, two_serv
     processes[0].send_signal(15)
     processes[0].wait(timeout=15)
     held.close()
-    assert time.monotonic() - stopping < 4  # graceful_timeout is 5 s
+    assert time.monotonic() - stopping < 10  # the streams did not hold it for graceful_timeout
