@@ -4,6 +4,7 @@ data and CSRF on) served from a thread, and a recorder of CSP violations."""
 import os
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -63,8 +64,13 @@ def live_server(app):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
+    bus = app.extensions["live"].bus
+    bus.close()  # open live streams end within a second…
     server.shutdown()
     thread.join(timeout=5)
+    deadline = time.monotonic() + 5
+    while bus.count() and time.monotonic() < deadline:  # …before the database goes away
+        time.sleep(0.05)
 
 
 @pytest.fixture

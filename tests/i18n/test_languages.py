@@ -1,4 +1,5 @@
-"""French first, English on request; French formats for amounts and dates."""
+"""French first, English on request; French formats for amounts and dates; a catalogue that
+follows the sources and translates every message."""
 
 import subprocess
 import sys
@@ -7,75 +8,143 @@ from decimal import Decimal
 from pathlib import Path
 
 from babel.messages.pofile import read_po
+from flask import render_template_string
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from app.auth.models import User
 from app.extensions import db
-from app.formatting import day, day_short, money
 from tests.factories import PASSWORD
+from tests.helpers import logged_in_client, page_text
 
 ROOT = Path(__file__).resolve().parents[2]
+POT = ROOT / "app" / "translations" / "messages.pot"
 PO = ROOT / "app" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
+RUN_MAKE = "run `make extract-messages`, then translate the new entries of messages.po"
+
+
+def read_catalog(path: Path):
+    with path.open("rb") as source:
+        return read_po(source)
+
+
+def message_ids(catalog) -> set:
+    return {m.id for m in catalog if m.id}
+
+
+# --- Choosing the language ---------------------------------------------------------------
 
 
 def test_french_is_the_default(client):
-    page = client.get("/connexion").get_data(as_text=True)
-    assert '<html lang="fr">' in page and "Connexion" in page
+    page = page_text(client.get("/connexion"))
+    assert '<html lang="fr">' in page
+    assert "Connexion" in page and "Adresse e-mail" in page
+    assert "English version" in page  # the way out, written in the language it leads to
 
 
 def test_a_visitor_switches_to_english_and_it_sticks(client):
     response = client.post("/langue", data={"locale": "en", "next": "/connexion"})
-    assert response.headers["Location"] == "/connexion"
-    page = client.get("/connexion").get_data(as_text=True)
-    assert '<html lang="en">' in page and "Log in" in page and "Email address" in page
-    assert "Version française" in page
+    assert response.status_code == 302 and response.headers["Location"] == "/connexion"
+    for _request in range(2):
+        page = page_text(client.get("/connexion"))
+        assert '<html lang="en">' in page
+        assert "Log in" in page and "Email address" in page and "Connexion" not in page
+        assert "Version française" in page
+    client.post("/langue", data={"locale": "fr"})
+    assert '<html lang="fr">' in page_text(client.get("/connexion"))
 
 
 def test_an_unknown_language_is_ignored(client):
     client.post("/langue", data={"locale": "de"})
-    assert '<html lang="fr">' in client.get("/connexion").get_data(as_text=True)
+    assert '<html lang="fr">' in page_text(client.get("/connexion"))
+    client.post("/langue", data={"locale": "en"})
+    client.post("/langue", data={"locale": "xx"})
+    assert '<html lang="en">' in page_text(client.get("/connexion"))
+
+
+def test_an_outside_next_is_not_followed(client):
+    response = client.post("/langue", data={"locale": "en", "next": "//elsewhere.example/"})
+    assert response.status_code == 302 and "elsewhere" not in response.headers["Location"]
 
 
 def test_a_members_choice_is_kept_on_the_account(app, client, world, log_in):
+    def stored_locale():
+        return db.session.scalar(select(User.locale).where(User.id == world.supplier_lead.id))
+
     log_in(world.supplier_lead)
     client.post("/langue", data={"locale": "en"})
-    assert db.session.scalar(select(User.locale).where(User.id == world.supplier_lead.id)) == "en"
-    other_browser = app.test_client()
-    other_browser.post(
-        "/connexion", data={"email": world.supplier_lead.email, "password": PASSWORD}
-    )
-    page = other_browser.get(f"/contrats/{world.contract.id}/").get_data(as_text=True)
+    assert stored_locale() == "en"
+    client.post("/langue", data={"locale": "klingon"})
+    assert stored_locale() == "en"
+
+    other_browser = logged_in_client(app, world.supplier_lead, PASSWORD)
+    page = page_text(other_browser.get(f"/contrats/{world.contract.id}/"))
+    assert '<html lang="en">' in page
     assert "The contract and its members" in page and "Contract holder" in page
 
 
+# --- Formats -------------------------------------------------------------------------------
+
+
 def test_french_formats(app):
+    filters = app.jinja_env.filters
     with app.test_request_context():
-        assert money(Decimal("1250000.00")) == "1\u202f250\u202f000,00\u00a0€"
-        assert day(date(2026, 7, 1)) == "1 juillet 2026"
-        assert day_short(date(2026, 7, 1)) == "1 juil. 2026"
+        assert filters["money"](Decimal("1250000.00")) == "1\u202f250\u202f000,00\u00a0€"
+        assert filters["day"](date(2026, 7, 1)) == "1 juillet 2026"
+        assert filters["day_short"](date(2026, 7, 1)) == "1 juil. 2026"
+        assert render_template_string("{{ amount|money }}", amount=Decimal("0.5")) == "0,50\u00a0€"
 
 
-def test_english_amounts(app):
-    from flask_babel import force_locale
-
+def test_english_formats(app):
+    filters = app.jinja_env.filters
     with app.test_request_context(), force_locale("en"):
-        assert money(Decimal("1250000.00")) == "€1,250,000.00"
+        assert filters["money"](Decimal("1250000.00")) == "€1,250,000.00"
+        assert filters["day"](date(2026, 7, 1)) == "July 1, 2026"
+        assert filters["day_short"](date(2026, 7, 1)) == "1 Jul 2026"
 
 
-def test_every_message_is_extracted_and_translated(tmp_path):
-    """A new French text without its English translation fails here: run
-    `make extract-messages`, then translate the new entries of messages.po."""
-    pot = tmp_path / "messages.pot"
+def test_form_messages_follow_the_language(client, world, log_in):
+    """WTForms' own messages (Flask-WTF i18n) and ours, in French, then in English."""
+    log_in(world.admin)
+    data = {"reference": "2027-0002", "object": "Nettoyage", "initial_amount_ht": "beaucoup",
+            "duration_months": "0", "notification_date": "2027-01-15"}  # fmt: skip
+    page = page_text(client.post("/admin/marches/nouveau", data=data))
+    assert "N'est pas une valeur décimale valide." in page
+    assert "La durée va de 1 à 600 mois." in page
+
+    client.post("/langue", data={"locale": "en"})
+    page = page_text(client.post("/admin/marches/nouveau", data=data))
+    assert "Not a valid decimal value." in page
+    assert "The duration is between 1 and 600 months." in page
+    assert "Initial amount excl. VAT (€)" in page
+
+
+# --- The catalogue -------------------------------------------------------------------------
+
+
+def test_the_template_follows_the_sources(tmp_path):
+    """A French text added (or removed) in the code or a template without a new extraction
+    fails here."""
+    fresh = tmp_path / "messages.pot"  # extracted as `make extract-messages` does
     subprocess.run(
         [sys.executable, "-m", "babel.messages.frontend", "extract", "--no-location",
-         "-F", "babel.cfg", "-k", "_l", "-o", str(pot), "."],
+         "-F", "babel.cfg", "-k", "_l", "-o", str(fresh), "."],
         cwd=ROOT, check=True, capture_output=True,
     )  # fmt: skip
-    with pot.open("rb") as source:
-        in_code = {m.id for m in read_po(source) if m.id}
-    with PO.open("rb") as source:
-        catalog = read_po(source)
-    translated = {m.id for m in catalog if m.id and m.string and all(m.string)}
-    fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
-    assert sorted(in_code - translated, key=str) == [], "run make extract-messages and translate"
-    assert fuzzy == []
+    in_sources, committed = message_ids(read_catalog(fresh)), message_ids(read_catalog(POT))
+    assert sorted(in_sources - committed, key=str) == [], f"not in messages.pot: {RUN_MAKE}"
+    assert sorted(committed - in_sources, key=str) == [], f"gone from the sources: {RUN_MAKE}"
+
+
+def test_every_message_is_translated():
+    catalog = read_catalog(PO)
+    assert message_ids(catalog) == message_ids(read_catalog(POT)), RUN_MAKE
+    untranslated = [
+        m.id
+        for m in catalog
+        if m.id and (not m.string or not all(m.string if m.pluralizable else [m.string]))
+    ]
+    assert untranslated == [], f"translate these entries of messages.po ({RUN_MAKE})"
+    assert [m.id for m in catalog if m.id and m.fuzzy] == [], "fuzzy entries in messages.po"
+    placeholder_errors = [(m.id, [str(e) for e in errors]) for m, errors in catalog.check()]
+    assert placeholder_errors == []
