@@ -109,9 +109,10 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def contract_context():
-        from app.plan.versions import plan_in_force
+        from app.plan.versions import plan_in_force, version_label
 
         return {
+            "version_label": version_label,
             "contract": g.get("contract"),
             "membership": g.get("membership"),
             "plan_in_force": plan_in_force,

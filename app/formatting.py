@@ -31,7 +31,7 @@ def money(amount: Decimal | None) -> str:
 
 def day(value: date | None) -> str:
     """« 31 décembre 2027 », for prose."""
-    return "" if value is None else format_date(value, "long")
+    return "" if value is None else format_date(value, "d MMMM y")  # « 1 July 2026 » in English too
 
 
 def day_short(value: date | None) -> str:

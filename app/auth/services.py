@@ -6,6 +6,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app, render_template
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
@@ -185,14 +186,16 @@ def request_password_reset(email: str) -> None:
     lifetime = current_app.config["PASSWORD_RESET_LIFETIME"]
     db.session.add(PasswordResetToken(token_hash=hashed, user=user, expires_at=utcnow() + lifetime))
     link = external_url("auth.reset_password", token=token)
-    queue_email(
-        user.email,
-        _("Progrès : réinitialisation de votre mot de passe"),
-        render_template(
-            "auth/emails/reset.txt", user=user, link=link, minutes=lifetime.seconds // 60
-        ),
-        kind="reinitialisation",
-    )
+    # In the language the person chose, else French (not that of whoever asked: anyone may).
+    with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        queue_email(
+            user.email,
+            _("Progrès : réinitialisation de votre mot de passe"),
+            render_template(
+                "auth/emails/reset.txt", user=user, link=link, minutes=lifetime.seconds // 60
+            ),
+            kind="reinitialisation",
+        )
     audit.record("mot_de_passe.demande", actor=user, object_type="user", object_id=user.id)
     db.session.commit()
 

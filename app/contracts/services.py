@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from flask import current_app, render_template
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -210,18 +211,20 @@ def add_invitation(
     db.session.add(invitation)
     db.session.flush()
     link = external_url("auth.invitation", token=token)
-    queue_email(
-        email,
-        _("Progrès : invitation au marché %(reference)s", reference=contract.reference),
-        render_template(
-            "contracts/emails/invitation.txt",
-            invitation=invitation,
-            contract=contract,
-            link=link,
-            has_account=existing is not None,
-        ),
-        kind="invitation",
-    )
+    # The invited person's language is unknown: French, the interface's first language.
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        queue_email(
+            email,
+            _("Progrès : invitation au marché %(reference)s", reference=contract.reference),
+            render_template(
+                "contracts/emails/invitation.txt",
+                invitation=invitation,
+                contract=contract,
+                link=link,
+                has_account=existing is not None,
+            ),
+            kind="invitation",
+        )
     audit.record(
         "invitation.envoyee",
         actor=invited_by,

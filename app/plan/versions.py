@@ -34,6 +34,7 @@ from app.plan.models import (
 # The order items are listed in, parents first (copies need their parent's new id).
 KINDS_IN_ORDER = ("axe", "objectif", "indicateur", "jalon", "action", "partage")
 LEAD_SIDES = ("acheteur", "titulaire")
+DEFAULT_DRAFT_LABEL = "Projet de plan"
 
 
 def add_plan(contract: Contract, actor: User | None) -> Plan:
@@ -41,7 +42,7 @@ def add_plan(contract: Contract, actor: User | None) -> Plan:
     plan = Plan(contract=contract)
     db.session.add(plan)
     db.session.add(
-        PlanVersion(plan=plan, status="brouillon", label="Projet de plan", created_by=actor)
+        PlanVersion(plan=plan, status="brouillon", label=DEFAULT_DRAFT_LABEL, created_by=actor)
     )
     db.session.flush()
     return plan
@@ -65,6 +66,15 @@ def current_version(plan: Plan) -> PlanVersion | None:
             PlanVersion.plan_id == plan.id, PlanVersion.status == "en_vigueur"
         )
     )
+
+
+def version_label(version: PlanVersion) -> str:
+    """In the reader's language: « Version 2 », « Projet de plan », or the draft's own title."""
+    if version.number is not None:
+        return _("Version %(number)d", number=version.number)
+    if version.label in ("", DEFAULT_DRAFT_LABEL):
+        return _("Projet de plan")
+    return version.label
 
 
 def plan_in_force(contract: Contract) -> PlanVersion | None:

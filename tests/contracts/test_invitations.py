@@ -214,3 +214,12 @@ def test_accepting_twice_at_once_creates_one_membership(world):
         select(Membership).where(Membership.user_id == world.outsider.id)
     ).all()
     assert len(count) == 2  # their own contract and this one, once
+
+
+def test_the_invitation_is_written_in_french_whatever_the_inviters_language(client, world, log_in):
+    log_in(world.buyer_lead)
+    client.post("/langue", data={"locale": "en"})
+    invite(client, world.contract)
+    [email] = emails_to("nouveau@titulaire.example", "invitation")
+    assert email.subject.startswith("Progrès : invitation au marché")
+    assert "Bonjour" in email.body
