@@ -80,6 +80,20 @@ def _item(kind: str, item_id: int):
     return item
 
 
+def _list_parent(version, kind: str, parent_id: int | None):
+    """The item whose list `kind` belongs to (None for axes and gain sharing), in `version`."""
+    if kind not in FORMS:
+        abort(404)
+    if not ITEM_MODELS[kind].PARENT:
+        return None
+    if parent_id is None:
+        abort(400)
+    parent = _item(PARENT_KINDS[kind], parent_id)
+    if parent.plan_version_id != version.id:
+        abort(404)
+    return parent
+
+
 def _page(version, *, status=200, editing=None, forms=None, visa_form=None):
     plan = version.plan
     axes = versions.axes_tree(version)
@@ -192,16 +206,7 @@ def give_visa(version_id: int):
 @allow(Permission.EDIT_PLAN)
 def create(version_id: int, kind: str):
     version = _version(version_id)
-    if kind not in FORMS:
-        abort(404)
-    parent = None
-    if ITEM_MODELS[kind].PARENT:
-        parent_id = request.form.get("parent_id", type=int)
-        if parent_id is None:
-            abort(400)
-        parent = _item(PARENT_KINDS[kind], parent_id)
-        if parent.plan_version_id != version.id:
-            abort(404)
+    parent = _list_parent(version, kind, request.form.get("parent_id", type=int))
     key = parent.id if parent else version.id
     form = FORMS[kind](prefix=add_prefix(kind, key))
     if not form.validate_on_submit():
@@ -274,16 +279,7 @@ def editing_heartbeat(kind: str, item_id: int):
 def new_items(version_id: int, kind: str):
     """Items of one list created after the page's cursor (pulled by the list's sentinel)."""
     version = _version(version_id)
-    if kind not in ITEM_MODELS:
-        abort(404)
-    parent = None
-    if ITEM_MODELS[kind].PARENT:
-        parent_id = request.args.get("parent_id", type=int)
-        if parent_id is None:
-            abort(400)
-        parent = _item(PARENT_KINDS[kind], parent_id)
-        if parent.plan_version_id != version.id:
-            abort(404)
+    parent = _list_parent(version, kind, request.args.get("parent_id", type=int))
     after = request.args.get("after", type=int) or 0
     found = [i for i in services.list_items(version, kind, parent) if i.id > after]
     if not found:
