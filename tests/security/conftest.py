@@ -1,105 +1,647 @@
-"""The world every security test walks: two contracts, every role, an item of each kind and a
-pending invitation on each; helpers to build any route's URL with own, foreign or mixed ids."""
+"""The stage every security test walks, and the catalogue that turns any route into a request.
+
+The catalogue is read from `app.url_map` at collection time, so a route added tomorrow is
+walked without anyone editing these tests. Filling its URL needs a sample for each of its
+arguments (SAMPLES) and, for a write, a valid form body (BODIES): a new argument or a new write
+route without one fails `test_routes_declare_rules.py` with a message saying what to add.
+
+The stage is built once per test module: the two contracts of the `world` fixture with every
+role, an axis with two objectives and a pending invitation on each contract, every role logged
+in (twice: the first session is the « other session » of `/compte/sessions/<id>`). Each test
+then takes a fresh browser carrying its role's session cookie. A test whose allowed request
+changed the database leaves it dirty; the next test finds the fingerprint changed and restores
+the baseline (SQLite: a backup copy; PostgreSQL: the baseline rows put back)."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
+import html
+import json
 import re
+import shutil
+import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import MetaData, String, cast, func, literal, select, text, union_all
+from sqlalchemy.engine import make_url
 
 from app import create_app
+from app.auth.models import UserSession
 from app.contracts import services as contracts
-from app.extensions import db
-from app.permissions import is_static
+from app.extensions import db, limiter
+from app.permissions import AccessRule, is_static
 from app.plan import services as items
 from app.plan import versions
-from tests.helpers import logged_in_client
+from tests import factories
+from tests.conftest import POSTGRES_URL, IsolatedClient, _truncate_postgres
+from tests.helpers import emails_to, link_in
 
-ROLES = ("anonymous", "buyer_lead", "buyer_contributor", "observer", "supplier_lead",
-         "supplier_contributor", "outsider", "admin")  # fmt: skip
-PUBLIC_ENDPOINTS = {"auth.login", "auth.forgotten_password", "auth.reset_password",
-                    "auth.invitation", "auth.choose_language", "pages.accessibility"}  # fmt: skip
-# Tables a denied request may still touch: the session loader refreshes last_seen_at.
-NOT_FINGERPRINTED = {"user_session"}
+ROLES = (
+    "anonymous",
+    "buyer_lead",
+    "buyer_contributor",
+    "observer",
+    "supplier_lead",
+    "supplier_contributor",
+    "outsider",
+    "other_supplier_lead",
+    "admin",
+)
+MEMBERS_OF_A = (
+    "buyer_lead",
+    "buyer_contributor",
+    "observer",
+    "supplier_lead",
+    "supplier_contributor",
+)
+MEMBERS_OF_B = ("outsider", "other_supplier_lead")
+# Routes anyone may call without logging in. A new public route fails the suite until it is
+# added here on purpose.
+PUBLIC_ENDPOINTS = frozenset(
+    {
+        "auth.login",
+        "auth.forgotten_password",
+        "auth.reset_password",
+        "auth.invitation",
+        "auth.choose_language",
+        "pages.accessibility",
+    }
+)
+CONTRACT_PREFIX = "/contrats/<int:contract_id>"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+NEW_PASSWORD = "rhubarbe-lanterne-falaise-27"
+
+# --- the routes ------------------------------------------------------------------------------
 
 
-def all_routes():
-    """(endpoint, rule, method) for every route of the app, statics excepted."""
-    app = create_app("test")
-    for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
+@dataclass(frozen=True)
+class Route:
+    endpoint: str
+    rule: str
+    method: str
+    arguments: tuple[str, ...]  # in the order they appear in the rule
+
+    @property
+    def in_contract(self) -> bool:
+        return self.rule.startswith(CONTRACT_PREFIX)
+
+    @property
+    def unsafe(self) -> bool:
+        return self.method in UNSAFE_METHODS
+
+    @property
+    def access_rule(self) -> AccessRule | None:
+        return getattr(route_map_app().view_functions[self.endpoint], "access_rule", None)
+
+    @property
+    def public(self) -> bool:
+        return self.access_rule is not None and not self.access_rule.login
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.rule}"
+
+
+@functools.cache
+def route_map_app():
+    """An app built only to read its URL map and its views' rules (no database is touched)."""
+    return create_app("test")
+
+
+def argument_names(rule: str) -> tuple[str, ...]:
+    return tuple(m.rsplit(":", 1)[-1] for m in re.findall(r"<([^>]+)>", rule))
+
+
+@functools.cache
+def all_routes() -> tuple[Route, ...]:
+    """Every (endpoint, method) of the app but static files, HEAD and OPTIONS."""
+    routes = []
+    for rule in route_map_app().url_map.iter_rules():
         if is_static(rule.endpoint):
             continue
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            yield rule.endpoint, rule.rule, method
+            routes.append(Route(rule.endpoint, rule.rule, method, argument_names(rule.rule)))
+    return tuple(sorted(routes, key=lambda r: (r.rule, r.method)))
 
 
-@dataclass
+# --- samples for URL arguments, bodies for writes -------------------------------------------
+
+
+@dataclass(frozen=True)
 class Side:
-    """The ids of one contract's objects."""
+    """The sample objects of one contract."""
 
     contract_id: int
-    version_id: int
-    item_id: int  # an objective
-    invitation_id: int
+    version_id: int  # the working draft of its plan
+    axis_id: int
+    objective_id: int  # the first of the axis's two objectives
+    objective_version: int
+    invitation_id: int  # pending, sent by the contract's buyer lead
+    invitation_token: str
+    buyer_organisation_id: int
+    supplier_organisation_id: int
+
+
+@dataclass(frozen=True)
+class Sample:
+    """How to fill one URL argument: `value(stage, role, foreign)`. A `scoped` argument names
+    an object of one contract or one person, so it has an own and a foreign value."""
+
+    value: Callable[[Stage, str, bool], object]
+    scoped: bool = True
+
+
+SAMPLES: dict[str, Sample] = {
+    "contract_id": Sample(lambda stage, role, foreign: stage.side(foreign).contract_id),
+    "version_id": Sample(lambda stage, role, foreign: stage.side(foreign).version_id),
+    "item_id": Sample(lambda stage, role, foreign: stage.side(foreign).objective_id),
+    "invitation_id": Sample(lambda stage, role, foreign: stage.side(foreign).invitation_id),
+    # Own: another live session of the same person; foreign: a session of someone else.
+    "session_id": Sample(lambda stage, role, foreign: stage.session_of(role, foreign)),
+    "kind": Sample(lambda stage, role, foreign: "objectif", scoped=False),  # item_id's kind
+    "token": Sample(lambda stage, role, foreign: stage.own.invitation_token, scoped=False),
+}
+
+
+@dataclass(frozen=True)
+class Fill:
+    """What a body builder may use: the side each URL argument was taken from."""
+
+    stage: Stage
+    case: Case
+
+    def side(self, argument: str) -> Side:
+        return self.stage.side(self.case.foreign(argument))
+
+
+def _objective_fields(prefix: str) -> dict:
+    return {
+        f"{prefix}-title": "Réduire les chutes de tissu",
+        f"{prefix}-obligation": "moyens",
+        f"{prefix}-accountable_side": "titulaire",
+    }
+
+
+# A valid body for every write, so that an allowed call really succeeds and a refused one would
+# really have written something if the refusal were missing.
+BODIES: dict[str, Callable[[Fill], dict]] = {
+    "auth.login": lambda f: {"email": f.stage.email("buyer_lead"), "password": factories.PASSWORD},
+    "auth.forgotten_password": lambda f: {"email": f.stage.email("buyer_lead")},
+    "auth.reset_password": lambda f: {"password": NEW_PASSWORD},
+    "auth.invitation": lambda f: {"full_name": "Nina Petit", "password": NEW_PASSWORD},
+    "auth.choose_language": lambda f: {"locale": "en", "next": "/"},
+    "auth.logout": lambda f: {},
+    "auth.log_out_everywhere": lambda f: {},
+    "auth.change_password": lambda f: {
+        "current_password": factories.PASSWORD,
+        "password": NEW_PASSWORD,
+    },
+    "auth.end_other_session": lambda f: {},
+    "admin.organisation_create": lambda f: {
+        "name": "Filatures de l'Ain",
+        "kind": "entreprise",
+        "siret": factories.valid_siret(9_999),
+        "size": "PME",
+    },
+    "admin.contract_create": lambda f: {
+        "reference": "2027-0001",
+        "object": "Vêtements de travail",
+        "category": "fournitures",
+        "buyer_organisation_id": f.stage.own.buyer_organisation_id,
+        "supplier_organisation_id": f.stage.own.supplier_organisation_id,
+        "notification_date": "2027-01-15",
+        "duration_months": "36",
+        "initial_amount_ht": "250000",
+        "min_reviews_per_year": "2",
+        "lead_email": "marc@acheteur.example",
+    },
+    "contract.overview.invite": lambda f: {
+        "email": "nina@titulaire.example",
+        "side": "titulaire",
+        "role": "contributeur",
+    },
+    "contract.overview.cancel_invitation": lambda f: {},
+    "contract.plan.create": lambda f: {
+        "parent_id": f.side("version_id").axis_id,
+        **_objective_fields(f"nouveau-objectif-{f.side('version_id').axis_id}"),
+    },
+    "contract.plan.save": lambda f: {
+        **_objective_fields(f"objectif-{f.side('item_id').objective_id}"),
+        f"objectif-{f.side('item_id').objective_id}-base_version": f.side(
+            "item_id"
+        ).objective_version,
+    },
+    "contract.plan.delete": lambda f: {"base_version": f.side("item_id").objective_version},
+    "contract.plan.move": lambda f: {"direction": "1"},
+    "contract.plan.editing_heartbeat": lambda f: {},
+    "contract.plan.preview": lambda f: {"texte": "**Objectif** : -20 % de chutes"},
+    "contract.plan.give_visa": lambda f: {"password": factories.PASSWORD},
+}
+
+
+# Query strings a GET needs to find its object (not an access matter: a missing one is a 400).
+QUERIES: dict[str, Callable[[Fill], dict]] = {
+    "contract.plan.new_items": lambda f: {"parent_id": f.side("version_id").axis_id},
+}
+
+
+# --- one request of the walk ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """One request: a route called by a role with own, foreign (`other`) or `mixed` ids (the
+    own contract with a foreign object in it), as a plain or an htmx request."""
+
+    route: Route
+    role: str
+    which: str = "own"
+    htmx: bool = False
+
+    def foreign(self, argument: str) -> bool:
+        if self.which == "mixed":
+            return argument != "contract_id"
+        return self.which == "other"
+
+    def url(self, stage: Stage) -> str:
+        def fill(match):
+            name = match.group(1).rsplit(":", 1)[-1]
+            if name not in SAMPLES:
+                pytest.fail(
+                    f"pas d'échantillon pour l'argument {name!r} de {self.route}: "
+                    "ajoutez-le à SAMPLES dans tests/security/conftest.py"
+                )
+            return str(SAMPLES[name].value(stage, self.role, self.foreign(name)))
+
+        return re.sub(r"<([^>]+)>", fill, self.route.rule)
+
+    def body(self, stage: Stage) -> dict | None:
+        if not self.route.unsafe:
+            return None
+        if self.route.endpoint not in BODIES:
+            pytest.fail(
+                f"pas de corps de requête pour {self.route} ({self.route.endpoint}): "
+                "ajoutez-le à BODIES dans tests/security/conftest.py"
+            )
+        return BODIES[self.route.endpoint](Fill(stage, self))
+
+    def query(self, stage: Stage) -> dict | None:
+        builder = QUERIES.get(self.route.endpoint)
+        return builder(Fill(stage, self)) if builder else None
+
+    @property
+    def id(self) -> str:
+        return f"{self.route}-{self.role}-{self.which}-{'htmx' if self.htmx else 'plain'}"
+
+
+def walks(route: Route, role: str) -> tuple[str, ...]:
+    """Which ids to try: `other` when an argument names an object of one contract or person,
+    `mixed` when a contract route also names a child object. The members of contract B are
+    only walked through A's ids (B is their own contract)."""
+    scoped = [a for a in route.arguments if a not in SAMPLES or SAMPLES[a].scoped]
+    result = ["own"]
+    if scoped and not (route.in_contract and role in MEMBERS_OF_B):
+        result.append("other")
+    if route.in_contract and len(scoped) > 1:
+        result.append("mixed")
+    return tuple(result)
+
+
+def all_cases(routes=None, roles=ROLES) -> list[Case]:
+    return [
+        Case(route, role, which, htmx)
+        for route in routes or all_routes()
+        for role in roles
+        for which in walks(route, role)
+        for htmx in (False, True)
+    ]
+
+
+HTMX_HEADERS = {"HX-Request": "true", "HX-Current-URL": "http://localhost/contrats/"}
+
+
+def is_login_redirect(response, htmx: bool) -> bool:
+    """The answer to a visitor who must log in first: a redirect to the login page that
+    brings them back (`next`), or for htmx a 401 telling the page to go there."""
+    if htmx:
+        response_status, target = response.status_code, response.headers.get("HX-Redirect", "")
+        return response_status == 401 and urlsplit(target).path == "/connexion"
+    target = urlsplit(response.headers.get("Location", ""))
+    return (
+        response.status_code == 302
+        and target.path == "/connexion"
+        and "next" in parse_qs(target.query)
+    )
+
+
+# --- the stage --------------------------------------------------------------------------------
+
+IGNORED_COLUMNS = {("user_session", "last_seen_at")}  # see Stage.fingerprint
+
+
+SEPARATOR = "\u241f"  # ␟, a character no sample contains
+NULL = "\u2400"  # ␀
+
+
+def _rows_as_text(table):
+    row = literal(table.name, String)
+    for column in table.columns:
+        if (table.name, column.name) not in IGNORED_COLUMNS:
+            row = row + SEPARATOR + func.coalesce(cast(column, String), NULL)
+    return select(row)
+
+
+def _sqlite_copy(source: Path, target: Path) -> None:
+    """A consistent copy through SQLite itself (the WAL is included)."""
+    with (
+        contextlib.closing(sqlite3.connect(source)) as src,
+        contextlib.closing(sqlite3.connect(target)) as dst,
+    ):
+        src.backup(dst)
+
+
+def csrf_token_in(page: str) -> str | None:
+    """The token of the page's first form (its hidden `csrf_token` input)."""
+    match = re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', page)
+    return match.group(1) if match else None
+
+
+def header_token_in(page: str) -> str:
+    """The token htmx sends with every request, from `<body hx-headers='{"X-CSRFToken": …}'>`."""
+    match = re.search(r"<body[^>]*\shx-headers='([^']*)'", page)
+    assert match, "no hx-headers on <body>"
+    return json.loads(html.unescape(match.group(1)))["X-CSRFToken"]
+
+
+def log_in(client, email: str, password: str = factories.PASSWORD, **kwargs):
+    """Log in through the login form, with its CSRF token when the app checks it."""
+    token = csrf_token_in(client.get("/connexion", **kwargs).get_data(as_text=True))
+    data = {"email": email, "password": password, **({"csrf_token": token} if token else {})}
+    response = client.post("/connexion", data=data, **kwargs)
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
+
+
+def _populate() -> tuple[dict[str, tuple[int, str]], dict[str, Side]]:
+    """The `world` fixture's two contracts and people, and each contract's sample objects."""
+    buyer = factories.make_organisation("Métropole de Lyon", "acheteur_public")
+    supplier = factories.make_organisation("Textiles Rhône SAS")
+    other_buyer = factories.make_organisation("Ville de Villeurbanne", "acheteur_public")
+    other_supplier = factories.make_organisation("Jardins du Rhône SCOP", size="TPE")
+    contract = factories.make_contract(buyer, supplier, "2025-0142")
+    other = factories.make_contract(other_buyer, other_supplier, "2026-0057")
+    people = {
+        "buyer_lead": factories.make_user("claire@acheteur.example", organisation=buyer),
+        "buyer_contributor": factories.make_user("hugo@acheteur.example", organisation=buyer),
+        "observer": factories.make_user("ines@acheteur.example", organisation=buyer),
+        "supplier_lead": factories.make_user("sophie@titulaire.example", organisation=supplier),
+        "supplier_contributor": factories.make_user(
+            "karim@titulaire.example", organisation=supplier
+        ),
+        "outsider": factories.make_user("paul@autre-acheteur.example", organisation=other_buyer),
+        "other_supplier_lead": factories.make_user(
+            "lea@autre-titulaire.example", organisation=other_supplier
+        ),
+        "admin": factories.make_user("admin@progres.example", is_admin=True),
+    }
+    for role, (side, kind) in {
+        "buyer_lead": ("acheteur", "referent"),
+        "buyer_contributor": ("acheteur", "contributeur"),
+        "observer": ("acheteur", "observateur"),
+        "supplier_lead": ("titulaire", "referent"),
+        "supplier_contributor": ("titulaire", "contributeur"),
+    }.items():
+        factories.add_member(contract, people[role], side, kind)
+    factories.add_member(other, people["outsider"], "acheteur", "referent")
+    factories.add_member(other, people["other_supplier_lead"], "titulaire", "referent")
+    sides = {
+        "own": _side(contract, people["buyer_lead"]),
+        "other": _side(other, people["outsider"]),
+    }
+    return {role: (user.id, user.email) for role, user in people.items()}, sides
 
 
 def _side(contract, lead) -> Side:
     version = versions.working_version(versions.plan_of(contract))
-    axis = items.create_item(version, "axe", {"kind": "technique", "title": "Axe"}, actor=lead)
-    objective = items.create_item(version, "objectif", {"title": "Objectif"}, parent=axis,
-                                  actor=lead)  # fmt: skip
-    invitation = contracts.invite(contract, email=f"invite-{contract.id}@x.example", full_name="",
-                                  side="titulaire", role="observateur", invited_by=lead)  # fmt: skip
-    return Side(contract.id, version.id, objective.id, invitation.id)
+    axis = items.create_item(version, "axe", {"kind": "technique", "title": "Qualité"}, actor=lead)
+    objective = items.create_item(
+        version, "objectif", {"title": "Moins de retouches"}, parent=axis, actor=lead
+    )
+    items.create_item(version, "objectif", {"title": "Livrer à l'heure"}, parent=axis, actor=lead)
+    email = f"invitee-{contract.id}@titulaire.example"
+    invitation = contracts.invite(
+        contract, email=email, full_name="", side="titulaire", role="observateur", invited_by=lead
+    )
+    token = link_in(emails_to(email, "invitation")[-1]).rsplit("/", 1)[-1]
+    return Side(
+        contract.id,
+        version.id,
+        axis.id,
+        objective.id,
+        objective.version,
+        invitation.id,
+        token,
+        contract.buyer_organisation_id,
+        contract.supplier_organisation_id,
+    )
+
+
+class StageClient(IsolatedClient):
+    """Notes that a request was made, so the next test checks the stage is at its baseline."""
+
+    stage: Stage
+
+    def open(self, *args, **kwargs):
+        self.stage.unchecked = True
+        return super().open(*args, **kwargs)
+
+
+class Stage:
+    """The world, its sample objects and every role's session, on one app and database."""
+
+    def __init__(self, url: str, config: dict):
+        self.url = url
+        self.app = create_app("test", SQLALCHEMY_DATABASE_URI=url, **config)
+        self.app.test_client_class = type("StageClient", (StageClient,), {"stage": self})
+        self.dirty = self.unchecked = False
+        self.cookie_name = self.app.config["SESSION_COOKIE_NAME"]
+        with self.app.app_context():
+            self.people, sides = _populate()
+            self.own, self.other = sides["own"], sides["other"]
+            self.cookies: dict[str, str] = {}
+            self.spare_sessions: dict[str, str] = {}
+            for role, (user_id, email) in self.people.items():
+                log_in(self.app.test_client(), email)  # the person's « other session »
+                self.spare_sessions[role] = db.session.scalar(
+                    select(UserSession.id).where(UserSession.user_id == user_id)
+                )
+                client = self.app.test_client()
+                log_in(client, email)
+                self.cookies[role] = client.get_cookie(self.cookie_name).value
+            db.session.remove()
+            metadata = MetaData()
+            metadata.reflect(bind=db.engine)
+            self.tables = [
+                t for _, t in sorted(metadata.tables.items()) if t.name != "alembic_version"
+            ]
+            self._all_rows = union_all(*(_rows_as_text(t) for t in self.tables))
+            self._save_baseline()
+            self._baseline_rows = self.rows()
+            self.baseline = self.fingerprint()
+
+    # ids and people
+    def side(self, foreign: bool) -> Side:
+        return self.other if foreign else self.own
+
+    def email(self, role: str) -> str:
+        return self.people[role][1]
+
+    def session_of(self, role: str, foreign: bool) -> str:
+        if role == "anonymous" or not foreign:
+            return self.spare_sessions["buyer_lead" if role == "anonymous" else role]
+        stranger = "supplier_lead" if role == "buyer_lead" else "buyer_lead"
+        return self.spare_sessions[stranger]
+
+    def client(self, role: str):
+        """A new browser; logged in as `role` (its stage session) unless anonymous."""
+        client = self.app.test_client()
+        if role != "anonymous":
+            client.set_cookie(self.cookie_name, self.cookies[role])
+        return client
+
+    def send(self, case: Case, client=None, headers=None, **kwargs):
+        """Make the case's request (its body for a write); a live stream is read then closed."""
+        client = client or self.client(case.role)
+        headers = {**(HTMX_HEADERS if case.htmx else {}), **(headers or {})}
+        response = client.open(
+            case.url(self),
+            method=case.route.method,
+            headers=headers,
+            data=case.body(self),
+            query_string=case.query(self),
+            **kwargs,
+        )
+        if response.is_streamed and response.mimetype == "text/event-stream":
+            next(iter(response.response), None)  # start it, so that closing runs its clean-up
+        response.close()
+        return response
+
+    # the database
+    def rows(self) -> list[str]:
+        """Every row of every table as text, « table␟value␟value… », in one query."""
+        db.session.commit()  # the test's own transaction would hold SQLite's write lock
+        with db.engine.connect() as connection:
+            return sorted(connection.scalars(self._all_rows))
+
+    def fingerprint(self) -> str:
+        """A hash of every row of every table but `alembic_version`, all columns but
+        IGNORED_COLUMNS.
+
+        audit_event, outbox_email and user_session are included on purpose: a refused request
+        must leave no trace at all, no audit row, no queued e-mail (an invitation sent by
+        someone refused would be a leak), no session revoked. Only user_session.last_seen_at
+        is left out: the session loader refreshes it (at most once a minute) on any
+        authenticated request, refused or not, and that is no effect of the request."""
+        digest = hashlib.sha256("\n".join(self.rows()).encode()).hexdigest()
+        self.unchecked, self.dirty = False, digest != getattr(self, "baseline", digest)
+        return digest
+
+    def changed_tables(self) -> list[str]:
+        """For failure messages: the tables whose rows differ from the baseline."""
+        now, then = set(self.rows()), set(self._baseline_rows)
+        return sorted({row.split(SEPARATOR, 1)[0] for row in now ^ then})
+
+    def _save_baseline(self) -> None:
+        if self._sqlite_path:
+            db.engine.dispose()
+            _sqlite_copy(self._sqlite_path, self._sqlite_path.with_suffix(".baseline"))
+            return
+        with db.engine.connect() as connection:
+            self._rows = {
+                t.name: [dict(r._mapping) for r in connection.execute(select(t))]
+                for t in self.tables
+            }
+            self._sequences = []
+            for table in self.tables:
+                for column in table.primary_key.columns:
+                    sequence = connection.scalar(
+                        text("SELECT pg_get_serial_sequence(:t, :c)"),
+                        {"t": table.name, "c": column.name},
+                    )
+                    if sequence:
+                        self._sequences.append((sequence, table.name, column.name))
+
+    @property
+    def _sqlite_path(self) -> Path | None:
+        url = make_url(self.url)
+        return Path(url.database) if url.get_backend_name() == "sqlite" else None
+
+    def restore(self) -> None:
+        """Put the baseline back (after an allowed write, or anything else that changed it)."""
+        db.session.remove()
+        if self._sqlite_path:
+            db.engine.dispose()
+            _sqlite_copy(self._sqlite_path.with_suffix(".baseline"), self._sqlite_path)
+            return
+        changed = set(self.changed_tables())
+        with db.engine.begin() as connection:
+            # Test clean-up only: replica mode skips the audit trail's append-only triggers
+            # (and the foreign keys, so the order of the tables does not matter).
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+            for table in self.tables:
+                if table.name in changed:
+                    connection.execute(table.delete())
+                    if self._rows[table.name]:
+                        connection.execute(table.insert(), self._rows[table.name])
+            for sequence, table, column in self._sequences:
+                if table in changed:  # ids stay unique even if someone restarted them
+                    connection.execute(
+                        text(
+                            f"SELECT setval('{sequence}', COALESCE((SELECT MAX(\"{column}\") "
+                            f'FROM "{table}"), 0) + 1, false)'
+                        )
+                    )
+
+    def ensure_baseline(self) -> None:
+        """Restore the baseline if a request since the last fingerprint may have changed it."""
+        if (self.unchecked or self.dirty) and self.fingerprint() != self.baseline:
+            self.restore()
+            assert self.fingerprint() == self.baseline, "the stage could not be restored"
+
+
+@pytest.fixture(scope="module")
+def stage_config():
+    """Override in a module to build its stage with another configuration."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def stage(migrated_database, tmp_path_factory, stage_config):
+    if POSTGRES_URL:
+        _truncate_postgres(POSTGRES_URL)
+        url = POSTGRES_URL
+    else:
+        path = tmp_path_factory.mktemp("stage") / "stage.db"
+        shutil.copyfile(migrated_database, path)
+        url = f"sqlite:///{path}"
+    stage = Stage(url, stage_config)
+    yield stage
+    with stage.app.app_context():
+        db.engine.dispose()
+    if POSTGRES_URL:
+        _truncate_postgres(POSTGRES_URL)  # the next module's tests expect an empty database
 
 
 @pytest.fixture
-def sides(world):
-    return {"own": _side(world.contract, world.buyer_lead),
-            "other": _side(world.other_contract, world.outsider)}  # fmt: skip
-
-
-SAMPLES = {
-    # argument -> how to get its value from (own side, foreign side, which)
-    "contract_id": lambda own, other, which: (other if which == "other" else own).contract_id,
-    "version_id": lambda own, other, which: (own if which == "own" else other).version_id,
-    "item_id": lambda own, other, which: (own if which == "own" else other).item_id,
-    "invitation_id": lambda own, other, which: (own if which == "own" else other).invitation_id,
-    "kind": lambda own, other, which: "objectif",
-    "session_id": lambda own, other, which: "session-inconnue",
-    "token": lambda own, other, which: "jeton-invente",
-}
-
-
-def build_url(rule: str, own: Side, other: Side, which: str) -> str:
-    def value(match):
-        name = match.group(1).split(":")[-1]
-        return str(SAMPLES[name](own, other, which))
-
-    return re.sub(r"<([^>]+)>", value, rule)
-
-
-def fingerprint() -> str:
-    """A hash of every row the app keeps (but session bookkeeping)."""
-    db.session.commit()  # the test's own open transaction would hold SQLite's write lock
-    digest = hashlib.sha256()
-    with db.engine.connect() as connection:
-        for table in db.metadata.sorted_tables:
-            if table.name in NOT_FINGERPRINTED:
-                continue
-            for row in connection.execute(select(table).order_by(*table.primary_key.columns)):
-                digest.update(repr(tuple(row)).encode())
-    return digest.hexdigest()
-
-
-@pytest.fixture
-def clients(app, world):
-    """One logged-in client per role (and an anonymous one)."""
-    result = {"anonymous": app.test_client()}
-    for role in ROLES[1:]:
-        result[role] = logged_in_client(app, world.role(role))
-    db.session.commit()
-    return result
+def on_stage(stage):
+    """The stage at its baseline, with fresh rate-limit counters, for one test."""
+    with stage.app.app_context():
+        limiter.reset()
+        stage.ensure_baseline()
+        yield stage
+        db.session.remove()

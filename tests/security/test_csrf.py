@@ -1,73 +1,92 @@
-"""Every state-changing route refuses a request without the CSRF token (ASVS 3.5)."""
+"""Every write needs the CSRF token, and a write a browser says comes from another site is
+refused before anything else (SECURITY.md §3, EXAMPLES 9; ASVS 3.5.1, 3.5.3).
 
-import re
+Same walk of the URL map as the access matrix, on a stage whose app checks CSRF (the stage's
+people logged in through the login form, with its hidden token)."""
 
 import pytest
 
-from tests.factories import PASSWORD
-from tests.security.conftest import all_routes, build_url
+from app.error_pages import CSRF_MESSAGE
+from tests.helpers import page_text
+from tests.security.conftest import Case, all_routes, csrf_token_in, header_token_in
 
-UNSAFE = [(e, r, m) for e, r, m in all_routes() if m in ("POST", "PUT", "PATCH", "DELETE")]
+WRITES = [r for r in all_routes() if r.unsafe]
 
 
-@pytest.fixture
-def app_config():
+@pytest.fixture(scope="module")
+def stage_config():
     return {"WTF_CSRF_ENABLED": True}
 
 
-def token_of(page: str) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|'
-                     r'name="csrf_token" value="([^"]+)"', page).group(0).split('value="')[1][:-1]  # fmt: skip
+def page_token(client) -> str:
+    """The token htmx sends, as a page of the logged-in person carries it."""
+    return header_token_in(client.get("/compte").get_data(as_text=True))
 
 
-@pytest.fixture
-def member(app, world):
-    client = app.test_client()
-    token = token_of(client.get("/connexion").get_data(as_text=True))
-    response = client.post("/connexion", data={"email": world.buyer_lead.email,
-                                               "password": PASSWORD, "csrf_token": token})  # fmt: skip
-    assert response.status_code == 302
-    return client
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+@pytest.mark.parametrize("role", ["buyer_lead", "anonymous"])
+@pytest.mark.parametrize("route", WRITES, ids=str)
+def test_write_without_token_is_refused_with_a_french_message(on_stage, route, role, htmx):
+    """Before the login gate and the membership check: the same 400 for everyone."""
+    response = on_stage.send(Case(route, role, htmx=htmx))
+    where = f"{role} {route} → {response.status_code}"
+    assert response.status_code == 400, where
+    assert str(CSRF_MESSAGE) in page_text(response), where
+    if htmx:  # shown in the page's notice area: htmx swaps nothing on a 4xx by itself
+        assert response.headers["HX-Retarget"] == "#notifications", where
+    assert on_stage.fingerprint() == on_stage.baseline, f"refused but wrote: {where}"
 
 
-def test_every_unsafe_route_refuses_a_request_without_token(member, sides):
-    refused = []
-    for _endpoint, rule, method in UNSAFE:
-        url = build_url(rule, sides["own"], sides["other"], "own")
-        for headers in ({}, {"HX-Request": "true"}):
-            response = member.open(url, method=method, headers=headers)
-            if response.status_code != 400 or "Votre session a expiré" not in response.get_data(
-                as_text=True
-            ):
-                refused.append(f"{method} {url} {headers} → {response.status_code}")
-    assert refused == []
-    assert len(UNSAFE) >= 15  # the walk really walked
+def invite() -> Case:
+    return Case(
+        next(r for r in WRITES if r.endpoint == "contract.overview.invite"), "buyer_lead", htmx=True
+    )
 
 
-def test_htmx_request_with_the_page_token_is_accepted(member, world):
-    page = member.get(f"/contrats/{world.contract.id}/").get_data(as_text=True)
-    header_token = re.search(r"hx-headers='\{&#34;X-CSRFToken&#34;: &#34;([^&]+)&#34;\}'", page)
-    header_token = header_token or re.search(r'hx-headers=\'\{"X-CSRFToken": "([^"]+)"\}\'', page)
-    response = member.post(
-        f"/contrats/{world.contract.id}/invitations",
-        data={"email": "nina@titulaire.example", "side": "titulaire", "role": "contributeur"},
-        headers={"HX-Request": "true", "X-CSRFToken": header_token.group(1)},
+def test_htmx_write_with_the_token_of_the_page_is_accepted(on_stage):
+    client = on_stage.client("buyer_lead")
+    page = client.get(f"/contrats/{on_stage.own.contract_id}/").get_data(as_text=True)
+    response = on_stage.send(
+        invite(),
+        client=client,
+        headers={"X-CSRFToken": header_token_in(page), "Sec-Fetch-Site": "same-origin"},
     )
     assert response.status_code == 200
+    assert "Invitation envoyée à nina@titulaire.example" in page_text(response)
 
 
-def test_a_wrong_token_is_refused_with_a_visible_message(member, world):
-    response = member.post(
-        f"/contrats/{world.contract.id}/invitations",
-        data={"email": "nina@titulaire.example"},
-        headers={"HX-Request": "true", "X-CSRFToken": "faux"},
+def test_form_with_its_hidden_token_is_accepted(on_stage):
+    client = on_stage.client("buyer_lead")
+    page = client.get(f"/contrats/{on_stage.own.contract_id}/").get_data(as_text=True)
+    case = Case(invite().route, "buyer_lead")
+    response = client.post(
+        case.url(on_stage), data={**case.body(on_stage), "csrf_token": csrf_token_in(page)}
     )
+    assert response.status_code == 302
+    assert on_stage.fingerprint() != on_stage.baseline  # the invitation was written
+
+
+@pytest.mark.parametrize("token", ["faux", "other_person"])
+def test_a_wrong_token_is_refused_with_a_visible_message(on_stage, token):
+    client = on_stage.client("buyer_lead")
+    page_token(client)  # the session has its own token: the one sent is not it
+    if token == "other_person":  # a real token, of another person's session
+        token = page_token(on_stage.client("supplier_lead"))
+    response = on_stage.send(invite(), client=client, headers={"X-CSRFToken": token})
     assert response.status_code == 400
     assert response.headers["HX-Retarget"] == "#notifications"
-    assert "Votre session a expiré" in response.get_data(as_text=True)
+    assert str(CSRF_MESSAGE) in page_text(response)
+    assert on_stage.fingerprint() == on_stage.baseline
 
 
-def test_a_cross_site_write_is_refused_before_anything_else(app, world):
-    response = app.test_client().post("/connexion", headers={"Sec-Fetch-Site": "cross-site"},
-                                      data={"email": world.buyer_lead.email})  # fmt: skip
-    assert response.status_code == 403
+@pytest.mark.parametrize("route", WRITES, ids=str)
+def test_a_cross_site_write_is_refused_even_with_a_token(on_stage, route):
+    client = on_stage.client("buyer_lead")
+    headers = {"X-CSRFToken": page_token(client), "Sec-Fetch-Site": "cross-site"}
+    response = on_stage.send(Case(route, "buyer_lead"), client=client, headers=headers)
+    assert response.status_code == 403, f"{route} → {response.status_code}"
+    assert on_stage.fingerprint() == on_stage.baseline, f"refused but wrote: {route}"
+
+
+def test_the_walk_really_walked():
+    assert len(WRITES) >= 20

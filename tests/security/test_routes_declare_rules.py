@@ -1,52 +1,94 @@
-"""Every route declares who may call it; a new route or argument forces a decision."""
+"""Every route says who may call it, and a new route or argument forces a decision
+(SECURITY.md §2: GitLab's permissions:validate, Decidim's PermissionNotSet, 18F tock)."""
 
-import re
+import pytest
 
-from app import create_app
-from app.permissions import is_static, rule_of
-from tests.security.conftest import PUBLIC_ENDPOINTS, SAMPLES
+from app.permissions import AccessRule, is_static
+from tests.security.conftest import (
+    BODIES,
+    CONTRACT_PREFIX,
+    PUBLIC_ENDPOINTS,
+    SAMPLES,
+    all_routes,
+    route_map_app,
+)
+
+
+def endpoints():
+    return sorted(
+        {r.endpoint for r in route_map_app().url_map.iter_rules() if not is_static(r.endpoint)}
+    )
 
 
 def test_every_route_declares_an_access_rule():
-    app = create_app("test")
-    with app.app_context():
-        missing = [r.endpoint for r in app.url_map.iter_rules()
-                   if not is_static(r.endpoint) and rule_of(r.endpoint) is None]  # fmt: skip
-    assert missing == [], f"routes sans règle d'accès (@allow) : {missing}"
+    views = route_map_app().view_functions
+    missing = [
+        e for e in endpoints() if not isinstance(getattr(views[e], "access_rule", None), AccessRule)
+    ]
+    assert missing == [], f"routes sans règle d'accès, ajoutez @allow(...) : {missing}"
 
 
 def test_every_url_argument_has_a_sample_for_the_access_matrix():
-    app = create_app("test")
-    arguments = {(r.endpoint, a) for r in app.url_map.iter_rules() for a in r.arguments
-                 if not is_static(r.endpoint)}  # fmt: skip
-    missing = sorted((e, a) for e, a in arguments if a not in SAMPLES)
+    missing = sorted(
+        {(r.endpoint, a) for r in all_routes() for a in r.arguments if a not in SAMPLES}
+    )
     assert missing == [], (
-        f"ajoutez ces arguments à SAMPLES (tests/security/conftest.py) : {missing}"
+        "arguments d'URL sans échantillon : ajoutez-les à SAMPLES dans "
+        f"tests/security/conftest.py (une valeur propre et une étrangère) : {missing}"
+    )
+
+
+def test_every_write_route_has_a_valid_body_for_the_access_matrix():
+    missing = sorted({r.endpoint for r in all_routes() if r.unsafe and r.endpoint not in BODIES})
+    assert missing == [], (
+        "routes d'écriture sans corps de requête valide : ajoutez-les à BODIES dans "
+        f"tests/security/conftest.py : {missing}"
     )
 
 
 def test_public_routes_are_exactly_the_intended_ones():
-    app = create_app("test")
-    with app.app_context():
-        public = {r.endpoint for r in app.url_map.iter_rules()
-                  if not is_static(r.endpoint) and not rule_of(r.endpoint).login}  # fmt: skip
+    """A new public route fails here until it is added to PUBLIC_ENDPOINTS on purpose."""
+    public = {r.endpoint for r in all_routes() if r.public}
     assert public == PUBLIC_ENDPOINTS
 
 
-def test_every_contract_route_lives_under_the_contract_scope():
-    app = create_app("test")
-    for rule in app.url_map.iter_rules():
-        under_scope = rule.endpoint.startswith("contract.")
-        assert under_scope == rule.rule.startswith("/contrats/<int:contract_id>"), rule.rule
-    assert re.compile("contract_id")  # the scope is the only way to take a contract id
+def test_every_route_under_a_contract_belongs_to_the_contract_scope():
+    """The scope blueprint is what pulls the contract id for the membership check."""
+    strays = [str(r) for r in all_routes() if r.in_contract != r.endpoint.startswith("contract.")]
+    assert strays == [], f"routes hors du blueprint contract_scope ou l'inverse : {strays}"
 
 
-def test_a_route_without_a_rule_is_refused_at_run_time():
-    app = create_app("test")
+def test_a_contract_id_is_only_taken_by_the_contract_scope():
+    """`contract_id` anywhere else would skip the membership check."""
+    strays = [
+        str(r)
+        for r in all_routes()
+        if "contract_id" in r.arguments and not r.rule.startswith(CONTRACT_PREFIX)
+    ]
+    assert strays == [], f"contract_id pris hors de {CONTRACT_PREFIX} : {strays}"
+
+
+def test_a_permission_is_only_required_on_contract_routes():
+    """A right belongs to a membership: outside a contract it would refuse everyone."""
+    strays = [
+        str(r)
+        for r in all_routes()
+        if r.access_rule and r.access_rule.permission and not r.in_contract
+    ]
+    assert strays == [], f"droit exigé hors d'un marché : {strays}"
+
+
+@pytest.mark.parametrize("who", ["anonymous", "admin"])
+def test_a_route_without_a_rule_is_refused_at_run_time(app, client, world, log_in, who):
+    """Fail closed: even if this suite were skipped, a forgotten @allow answers 404, to an
+    administrator too."""
 
     @app.get("/oubli")
-    def forgotten():  # no @allow: must never answer
+    def forgotten():  # no @allow
         return "fuite"
 
-    response = app.test_client().get("/oubli")
-    assert response.status_code == 404 and "fuite" not in response.get_data(as_text=True)
+    if who == "admin":
+        log_in(world.admin)
+    response = client.get("/oubli")
+    assert response.status_code == 404
+    assert "fuite" not in response.get_data(as_text=True)
