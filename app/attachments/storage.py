@@ -1,0 +1,46 @@
+"""Where attachment bytes live: `<UPLOAD_FOLDER>/<contract_id>/<storage_key>`, outside
+app/static and never under a name the uploader chose (SECURITY.md §5, ASVS 5.3.1, 5.3.2)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from flask import current_app
+
+
+class LocalStorage:
+    """Files on the local disk, one folder per contract."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def path(self, contract_id: int, key: str) -> Path:
+        # Keys are uuid4 hex made by us; refuse anything else rather than trust it in a path.
+        if not key.isalnum():
+            raise ValueError(f"invalid storage key: {key!r}")
+        return self.root / str(int(contract_id)) / key
+
+    def save(self, contract_id: int, key: str, data: bytes) -> None:
+        """Write the file atomically: a reader never sees half of it."""
+        target = self.path(contract_id, key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+        try:
+            with os.fdopen(fd, "wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def delete(self, contract_id: int, key: str) -> None:
+        self.path(contract_id, key).unlink(missing_ok=True)
+
+
+def storage() -> LocalStorage:
+    """The current app's storage (`UPLOAD_FOLDER`)."""
+    return LocalStorage(Path(current_app.config["UPLOAD_FOLDER"]))
