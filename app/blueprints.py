@@ -2,16 +2,19 @@
 so each of their routes lives below `/contrats/<contract_id>` and requires membership."""
 
 from app.admin.routes import bp as admin_bp
+from app.attachments.routes import bp as attachments_bp
 from app.auth.routes import bp as auth_bp
 from app.contracts.routes import bp as contracts_bp
 from app.contracts.routes import overview_bp
 from app.contracts.scope import contract_scope
+from app.difficulties.routes import bp as difficulties_bp
 from app.live.routes import bp as live_bp
+from app.notifications.routes import bp as notifications_bp
 from app.pages.routes import bp as pages_bp
 from app.plan.routes import bp as plan_bp
 
-CONTRACT_FEATURES = (overview_bp, plan_bp, live_bp)
+CONTRACT_FEATURES = (overview_bp, plan_bp, live_bp, attachments_bp, difficulties_bp)
 for feature in CONTRACT_FEATURES:
     contract_scope.register_blueprint(feature)
 
-BLUEPRINTS = (auth_bp, contracts_bp, admin_bp, pages_bp, contract_scope)
+BLUEPRINTS = (auth_bp, contracts_bp, admin_bp, pages_bp, notifications_bp, contract_scope)

@@ -16,6 +16,7 @@ contract_cli = AppGroup("contract", help="Marchés.")
 audit_cli = AppGroup("audit", help="Journal d'audit chaîné.")
 outbox_cli = AppGroup("outbox", help="File d'envoi des e-mails.")
 demo_cli = AppGroup("demo", help="Données de démonstration.")
+notifications_cli = AppGroup("notifications", help="Relances et résumés quotidiens (cron).")
 
 
 def _fail(error: DomainError):
@@ -152,6 +153,23 @@ def send_outbox(limit):
     click.echo(f"{send_pending(limit=limit)} e-mail(s) envoyé(s).")
 
 
+@notifications_cli.command("reminders")
+def send_reminders():
+    """Relancer l'autre partie des difficultés dont la prise en compte est en retard (une fois
+    par jour et par difficulté : relancer la commande le même jour n'envoie rien de plus)."""
+    from app.difficulties.services import send_reminders as remind
+
+    click.echo(f"{remind()} difficulté(s) relancée(s).")
+
+
+@notifications_cli.command("digest")
+def send_digest():
+    """Préparer le résumé quotidien de chaque personne qui l'a choisi (puis `flask outbox send`)."""
+    from app.notifications.services import send_digests
+
+    click.echo(f"{send_digests()} résumé(s) mis en file d'envoi.")
+
+
 @demo_cli.command("load")
 def load_demo():
     """Charger le marché de démonstration, s'il n'est pas déjà là."""
@@ -166,5 +184,13 @@ def load_demo():
 
 
 def register_cli(app: Flask) -> None:
-    for group in (admin_cli, org_cli, contract_cli, audit_cli, outbox_cli, demo_cli):
+    for group in (
+        admin_cli,
+        org_cli,
+        contract_cli,
+        audit_cli,
+        outbox_cli,
+        demo_cli,
+        notifications_cli,
+    ):
         app.cli.add_command(group)

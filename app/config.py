@@ -1,6 +1,7 @@
 """Configuration read from environment variables (README, « Configuration »)."""
 
 import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -83,6 +84,14 @@ class Config:
     PLAN_DEADLINE_MONTHS = 6
     MIN_REVIEWS_PER_YEAR = 2
 
+    # Attachments (pièces jointes, SECURITY.md §5): stored outside app/static, under random
+    # names; one request body at most 20 MB (413 beyond), one file at most 10 MB (422).
+    UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+    # clamd: "" (no scan), "unix:///run/clamav/clamd.ctl" or "tcp://127.0.0.1:3310".
+    ANTIVIRUS_CLAMD = os.environ.get("ANTIVIRUS_CLAMD", "")
+
     # Production proxy hops trusted for the client IP (ProxyFix); 0 = no proxy.
     PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "0"))
     FORCE_HTTPS = False
@@ -107,6 +116,8 @@ class TestConfig(Config):
     LIVE_KEEPALIVE_SECONDS = 1.0
     SSE_RETRY_MS = 500
     PUBLIC_URL = "http://localhost"
+    # Tests that store files set their own folder; the others must never write to instance/.
+    UPLOAD_FOLDER = os.path.join(tempfile.gettempdir(), "progres-test-uploads")
 
 
 class ProductionConfig(Config):

@@ -11,6 +11,11 @@ non-member gets 404, the same answer as a contract that does not exist.
 | INVITE_MEMBERS       | ✓ |   |   |   |   |
 | EDIT_PLAN            | ✓ | ✓ |   | ✓ | ✓ |
 | APPROVE_PLAN (visa)  | ✓ |   |   | ✓ |   |
+| HANDLE_DIFFICULTIES  | ✓ | ✓ |   | ✓ | ✓ |
+| COMMENT              | ✓ | ✓ | ✓ | ✓ | ✓ |
+
+HANDLE_DIFFICULTIES: raise a difficulty and move it through its lifecycle. COMMENT: write in a
+thread (messages to the other side, internal notes to one's own).
 """
 
 from __future__ import annotations
@@ -38,11 +43,13 @@ class Permission(StrEnum):
     INVITE_MEMBERS = "inviter_des_membres"
     EDIT_PLAN = "modifier_le_plan"
     APPROVE_PLAN = "viser_le_plan"
+    HANDLE_DIFFICULTIES = "traiter_les_difficultes"
+    COMMENT = "commenter"
 
 
 # (side, role) -> permissions. Absent means refused.
-_VIEW = {Permission.VIEW_CONTRACT}
-_EDIT = {Permission.VIEW_CONTRACT, Permission.EDIT_PLAN}
+_VIEW = {Permission.VIEW_CONTRACT, Permission.COMMENT}
+_EDIT = _VIEW | {Permission.EDIT_PLAN, Permission.HANDLE_DIFFICULTIES}
 _LEAD = _EDIT | {Permission.APPROVE_PLAN}
 GRANTS: dict[tuple[str, str], frozenset[Permission]] = {
     ("acheteur", "referent"): frozenset(_LEAD | {Permission.INVITE_MEMBERS}),

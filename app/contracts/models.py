@@ -43,6 +43,8 @@ class Contract(db.Model):
     progress_clause: Mapped[str] = mapped_column(Text, default="")  # Markdown
     plan_deadline: Mapped[date] = mapped_column(Date)
     min_reviews_per_year: Mapped[int] = mapped_column(default=2)
+    # Working days the other side has to acknowledge a difficulty (the clause may say more).
+    difficulty_response_days: Mapped[int] = mapped_column(default=5, server_default="5")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     buyer: Mapped[Organisation] = relationship(foreign_keys=[buyer_organisation_id])

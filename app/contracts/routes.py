@@ -25,6 +25,8 @@ def index():
 
 def _home(form=None, status=200, notice=None, fragment=False):
     """The contract's page; only the invitation panel when an htmx invitation was posted."""
+    from app.difficulties.services import counts
+
     may_invite = g.membership.may(Permission.INVITE_MEMBERS)
     return render(
         "contracts/home.html",
@@ -34,6 +36,8 @@ def _home(form=None, status=200, notice=None, fragment=False):
         form=form or (InvitationForm() if may_invite else None),
         confirm_form=ConfirmForm(),
         may_invite=may_invite,
+        difficulty_counts=None if fragment else counts(g.contract),
+        may_raise=g.membership.may(Permission.HANDLE_DIFFICULTIES),
         notice=notice,
         status=status,
     )

@@ -14,6 +14,7 @@ from app.auth import services as accounts
 from app.auth.models import User
 from app.contracts import services as contracts
 from app.contracts.models import Contract
+from app.demo import difficulties as demo_difficulties
 from app.demo import plan
 from app.extensions import db
 from app.organisations.models import Organisation
@@ -153,5 +154,6 @@ def load() -> bool:
         if contract.reference == DEMO_REFERENCE:
             db.session.commit()
             plan.build(contract, people, DEMO_PASSWORD)
+            demo_difficulties.build(contract, people)
     db.session.commit()
     return True

@@ -38,7 +38,7 @@ class LiveEvent:
 
 @dataclass(eq=False)
 class Subscription:
-    channel: str
+    channels: tuple[str, ...]
     who: int | None
     queue: queue.Queue = field(default_factory=lambda: queue.Queue(maxsize=256))
     lagging: bool = False
@@ -53,21 +53,29 @@ class EventBus:
         self._lock = threading.Lock()
         self._subs: dict[str, set[Subscription]] = defaultdict(set)
 
-    def subscribe(self, channel: str, who: int | None = None) -> Subscription:
-        sub = Subscription(channel, who)
+    def subscribe(
+        self, channel: str, who: int | None = None, also: tuple[str, ...] = ()
+    ) -> Subscription:
+        """One queue fed by `channel` and the `also` channels (a person's own, a side's…)."""
+        sub = Subscription((channel, *also), who)
         with self._lock:
-            self._subs[channel].add(sub)
+            for name in sub.channels:
+                self._subs[name].add(sub)
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
         with self._lock:
-            self._subs[sub.channel].discard(sub)
-            if not self._subs[sub.channel]:
-                del self._subs[sub.channel]
+            for name in sub.channels:
+                self._subs[name].discard(sub)
+                if not self._subs[name]:
+                    del self._subs[name]
+
+    def _all(self) -> set[Subscription]:
+        return {s for subs in self._subs.values() for s in subs}
 
     def count(self, who: int | None = None) -> int:
         with self._lock:
-            return sum(1 for subs in self._subs.values() for s in subs if who in (None, s.who))
+            return sum(1 for s in self._all() if who in (None, s.who))
 
     def publish(self, channel: str, event: LiveEvent) -> None:
         self._deliver(channel, event)
@@ -85,8 +93,8 @@ class EventBus:
     def kick(self, channel: str | None = None, who: int | None = None) -> int:
         """End the matching streams (their browsers reconnect and resync)."""
         with self._lock:
-            subs = [s for ch, ss in self._subs.items() if channel in (None, ch)
-                    for s in ss if who in (None, s.who)]  # fmt: skip
+            subs = {s for ch, ss in self._subs.items() if channel in (None, ch)
+                    for s in ss if who in (None, s.who)}  # fmt: skip
         for sub in subs:
             try:
                 sub.queue.put_nowait(_CLOSE)

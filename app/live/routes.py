@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from app.auth.services import resume_session
 from app.extensions import db
-from app.live import channel, live, publish
+from app.live import channel, live, person_channel, publish
 from app.permissions import MEMBER, allow
 from app.plan.services import backlog_events
 from app.rendering import render_fragment
@@ -36,12 +36,19 @@ def stream():
     contract_id, user_id = g.contract.id, current_user.id
     session_id = current_user.current_session.id
     person = {"user_id": user_id, "name": current_user.full_name, "side": g.membership.side}
-    subscription = state.bus.subscribe(channel(contract_id), who=user_id)
+    # The contract's events, its own side's, and the person's own (their bell).
+    subscription = state.bus.subscribe(
+        channel(contract_id), who=user_id,
+        also=(channel(contract_id, g.membership.side), person_channel(user_id)),
+    )  # fmt: skip
     since = _since()
     missed = backlog_events(g.contract, since) if since is not None else []
     entry_id = f"flux:{secrets.token_hex(8)}"
-    state.presence.touch(contract_id, entry_id, **person)
-    publish(contract_id, "presence", {"user": user_id})
+    # Presence means « on the plan page »; the contract's other pages only listen.
+    present = request.args.get("page", "plan") == "plan"
+    if present:
+        state.presence.touch(contract_id, entry_id, **person)
+        publish(contract_id, "presence", {"user": user_id})
     app = current_app._get_current_object()
     db.session.remove()
 
@@ -63,15 +70,17 @@ def stream():
                 if event is None:
                     if not still_member():
                         return
-                    state.presence.touch(contract_id, entry_id, **person)
+                    if present:
+                        state.presence.touch(contract_id, entry_id, **person)
                     yield ": keepalive\n\n"
                 else:
                     yield event.encode()
         finally:
             state.bus.unsubscribe(subscription)
-            state.presence.leave(contract_id, entry_id)
-            with app.app_context():
-                publish(contract_id, "presence", {"user": user_id})
+            if present:
+                state.presence.leave(contract_id, entry_id)
+                with app.app_context():
+                    publish(contract_id, "presence", {"user": user_id})
 
     return Response(
         events(),

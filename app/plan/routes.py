@@ -53,7 +53,17 @@ def plan_helpers():
         "history_actions": HISTORY_ACTIONS,
         "kind_labels": KIND_LABELS,
         "diff_statuses": DIFF_STATUSES,
+        "open_difficulties": _open_difficulties,
     }
+
+
+def _open_difficulties() -> dict:
+    """Each item's unresolved difficulties (by uid), read once per request."""
+    from app.difficulties.services import open_by_item
+
+    if "open_difficulties" not in g:
+        g.open_difficulties = open_by_item(g.contract)
+    return g.open_difficulties
 
 
 bp.add_app_template_filter(field_label, "field_label")

@@ -18,6 +18,7 @@ import contextlib
 import functools
 import hashlib
 import html
+import io
 import json
 import re
 import shutil
@@ -30,10 +31,14 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import MetaData, String, cast, func, literal, select, text, union_all
 from sqlalchemy.engine import make_url
+from werkzeug.datastructures import FileStorage
 
 from app import create_app
+from app.attachments.services import store_upload
 from app.auth.models import UserSession
 from app.contracts import services as contracts
+from app.contracts.models import Membership
+from app.difficulties import services as difficulties
 from app.extensions import db, limiter
 from app.permissions import AccessRule, is_static
 from app.plan import services as items
@@ -145,6 +150,9 @@ class Side:
     invitation_token: str
     buyer_organisation_id: int
     supplier_organisation_id: int
+    attachment_id: int  # a small PDF, uploaded by the contract's buyer lead
+    difficulty_id: int  # raised by the buyer lead, acknowledged by the supplier lead
+    difficulty_version: int
 
 
 @dataclass(frozen=True)
@@ -161,6 +169,9 @@ SAMPLES: dict[str, Sample] = {
     "version_id": Sample(lambda stage, role, foreign: stage.side(foreign).version_id),
     "item_id": Sample(lambda stage, role, foreign: stage.side(foreign).objective_id),
     "invitation_id": Sample(lambda stage, role, foreign: stage.side(foreign).invitation_id),
+    "attachment_id": Sample(lambda stage, role, foreign: stage.side(foreign).attachment_id),
+    "difficulty_id": Sample(lambda stage, role, foreign: stage.side(foreign).difficulty_id),
+    "action": Sample(lambda stage, role, foreign: "traiter", scoped=False),  # a step all may take
     # Own: another live session of the same person; foreign: a session of someone else.
     "session_id": Sample(lambda stage, role, foreign: stage.session_of(role, foreign)),
     "kind": Sample(lambda stage, role, foreign: "objectif", scoped=False),  # item_id's kind
@@ -241,6 +252,20 @@ BODIES: dict[str, Callable[[Fill], dict]] = {
     "contract.plan.editing_heartbeat": lambda f: {},
     "contract.plan.preview": lambda f: {"texte": "**Objectif** : -20 % de chutes"},
     "contract.plan.give_visa": lambda f: {"password": factories.PASSWORD},
+    "contract.difficulties.create": lambda f: {
+        "title": "Retard de livraison",
+        "category": "delais",
+        "severity": "moyenne",
+        "items": [],
+    },
+    "contract.difficulties.transition": lambda f: {
+        "version": f.side("difficulty_id").difficulty_version,
+        "note": "On s'en occupe",
+    },
+    "contract.difficulties.post_message": lambda f: {"body": "Nous regardons."},
+    "notifications.open_one": lambda f: {"notification": "1"},
+    "notifications.mark_all_read": lambda f: {},
+    "notifications.preferences": lambda f: {"mode-message": "aucun"},
 }
 
 
@@ -438,6 +463,22 @@ def _side(contract, lead) -> Side:
         contract, email=email, full_name="", side="titulaire", role="observateur", invited_by=lead
     )
     token = link_in(emails_to(email, "invitation")[-1]).rsplit("/", 1)[-1]
+    pdf = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    attachment = store_upload(
+        contract, FileStorage(io.BytesIO(pdf), filename="compte-rendu.pdf"), lead
+    )
+    supplier_lead = db.session.scalar(
+        select(Membership).where(Membership.contract_id == contract.id,
+                                 Membership.side == "titulaire", Membership.role == "referent")
+    )  # fmt: skip
+    buyer = db.session.scalar(select(Membership).where(Membership.contract_id == contract.id,
+                                                       Membership.user_id == lead.id))  # fmt: skip
+    difficulty = difficulties.raise_difficulty(
+        contract, buyer, {"title": "Badges d'accès au site", "category": "organisationnel",
+                          "severity": "faible"})  # fmt: skip
+    difficulties.apply_transition(difficulty, supplier_lead, "prendre_en_compte",
+                                  seen_version=difficulty.version)  # fmt: skip
+    db.session.commit()
     return Side(
         contract.id,
         version.id,
@@ -448,6 +489,9 @@ def _side(contract, lead) -> Side:
         token,
         contract.buyer_organisation_id,
         contract.supplier_organisation_id,
+        attachment.id,
+        difficulty.id,
+        difficulty.version,
     )
 
 

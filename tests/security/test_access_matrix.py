@@ -35,6 +35,13 @@ HOLDERS = {
         "supplier_contributor",
     },
     Permission.APPROVE_PLAN: {"buyer_lead", "supplier_lead"},
+    Permission.HANDLE_DIFFICULTIES: {
+        "buyer_lead",
+        "buyer_contributor",
+        "supplier_lead",
+        "supplier_contributor",
+    },
+    Permission.COMMENT: set(MEMBERS_OF_A),
 }
 
 

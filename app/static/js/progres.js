@@ -26,6 +26,21 @@
     }
   });
 
+  // A panel refreshed by the live stream (data-live-refresh) is not swapped while the person is
+  // typing in it: their text is kept, a notice says the panel changed, and the server checks
+  // the version they saw when they send it (409 with their text kept if it no longer applies).
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var panel = event.detail.elt;
+    if (!panel.hasAttribute || !panel.hasAttribute("data-live-refresh")) { return; }
+    var fields = panel.querySelectorAll("textarea, input[type=text]");
+    var typing = Array.prototype.some.call(fields, function (f) { return f.value !== f.defaultValue; });
+    if (typing) {
+      event.preventDefault();
+      var notice = panel.querySelector("[data-stale-notice]");
+      if (notice) { notice.hidden = false; }
+    }
+  });
+
   // An « add » form that succeeded is emptied and closed; one with errors stays as typed.
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = event.detail.elt;
