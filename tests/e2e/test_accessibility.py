@@ -22,7 +22,9 @@ def test_login_page_and_its_error_state_are_accessible(new_page):
 @pytest.mark.parametrize(
     "path",
     ["/", "/contrats/1/", "/contrats/1/plan/", "/compte", "/accessibilite",
-     "/contrats/1/plan/versions/2/ecarts"],
+     "/contrats/1/plan/versions/2/ecarts", "/contrats/1/difficultes/",
+     "/contrats/1/difficultes/nouvelle", "/contrats/1/difficultes/1", "/notifications/",
+     "/notifications/preferences"],
 )  # fmt: skip
 def test_key_pages_have_no_wcag_violation(page_as, path):
     page = page_as(BUYER_LEAD)
@@ -52,6 +54,16 @@ def test_invitation_errors_are_announced_focused_and_accessible(page_as):
     screenshot(page, "invitation-errors")
 
 
+def test_difficulty_errors_are_announced_focused_and_accessible(page_as):
+    page = page_as("sophie.durand@textiles-rhone.example")
+    page.goto("/contrats/1/difficultes/nouvelle")
+    page.get_by_role("button", name="Signaler la difficulté").click()
+    expect(page.locator(".alert--error")).to_be_focused()
+    expect(page.get_by_label("Objet")).to_have_attribute("aria-invalid", "true")
+    assert_accessible(page)
+    screenshot(page, "difficulty-errors")
+
+
 def test_first_tab_reaches_the_skip_link(new_page):
     page = new_page()
     page.goto("/connexion")
@@ -59,7 +71,10 @@ def test_first_tab_reaches_the_skip_link(new_page):
     expect(page.locator(":focus")).to_have_text("Aller au contenu")
 
 
-@pytest.mark.parametrize("path", ["/", "/contrats/1/", "/contrats/1/plan/"])
+@pytest.mark.parametrize(
+    "path", ["/", "/contrats/1/", "/contrats/1/plan/", "/contrats/1/difficultes/",
+             "/contrats/1/difficultes/1"]
+)  # fmt: skip
 def test_pages_reflow_at_320_css_pixels(page_as, path):
     page = page_as(BUYER_LEAD)
     page.set_viewport_size({"width": 320, "height": 640})
