@@ -13,9 +13,11 @@ non-member gets 404, the same answer as a contract that does not exist.
 | APPROVE_PLAN (visa)  | ✓ |   |   | ✓ |   |
 | HANDLE_DIFFICULTIES  | ✓ | ✓ |   | ✓ | ✓ |
 | COMMENT              | ✓ | ✓ | ✓ | ✓ | ✓ |
+| ENTER_VALUES         | ✓ | ✓ |   | ✓ | ✓ |
 
 HANDLE_DIFFICULTIES: raise a difficulty and move it through its lifecycle. COMMENT: write in a
-thread (messages to the other side, internal notes to one's own).
+thread (messages to the other side, internal notes to one's own). ENTER_VALUES: enter an
+indicator's values (the side that reports it) and validate the other side's.
 """
 
 from __future__ import annotations
@@ -45,11 +47,12 @@ class Permission(StrEnum):
     APPROVE_PLAN = "viser_le_plan"
     HANDLE_DIFFICULTIES = "traiter_les_difficultes"
     COMMENT = "commenter"
+    ENTER_VALUES = "saisir_les_valeurs"
 
 
 # (side, role) -> permissions. Absent means refused.
 _VIEW = {Permission.VIEW_CONTRACT, Permission.COMMENT}
-_EDIT = _VIEW | {Permission.EDIT_PLAN, Permission.HANDLE_DIFFICULTIES}
+_EDIT = _VIEW | {Permission.EDIT_PLAN, Permission.HANDLE_DIFFICULTIES, Permission.ENTER_VALUES}
 _LEAD = _EDIT | {Permission.APPROVE_PLAN}
 GRANTS: dict[tuple[str, str], frozenset[Permission]] = {
     ("acheteur", "referent"): frozenset(_LEAD | {Permission.INVITE_MEMBERS}),

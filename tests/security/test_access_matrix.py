@@ -42,6 +42,12 @@ HOLDERS = {
         "supplier_contributor",
     },
     Permission.COMMENT: set(MEMBERS_OF_A),
+    Permission.ENTER_VALUES: {
+        "buyer_lead",
+        "buyer_contributor",
+        "supplier_lead",
+        "supplier_contributor",
+    },
 }
 
 

@@ -1,0 +1,378 @@
+"""Indicator values: who may enter and validate them, the periods due, the status of each
+indicator against its trajectory, and the chart's geometry. Views, the import, the API and the
+dashboard all go through here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.audit.services import record
+from app.contracts.models import Contract, Membership
+from app.difficulties.deadlines import today_in_paris
+from app.errors import Conflict, DomainError, NotAllowed
+from app.extensions import db
+from app.indicators.models import Measurement, MeasurementEvent
+from app.indicators.periods import MONTHS as PERIOD_MONTHS
+from app.indicators.periods import Period, expected_at, period_containing, periods
+from app.live import channel, publish_after_commit
+from app.permissions import Permission
+from app.plan.models import Indicator, Objective, PlanVersion
+from app.plan.versions import plan_in_force, plan_of, working_version
+
+STATUSES = {
+    "sur_la_trajectoire": _l("Sur la trajectoire"),
+    "sous_la_trajectoire": _l("Sous la trajectoire"),
+    "non_renseigne": _l("Non renseigné"),
+}
+MAX_ABS_VALUE = Decimal("1e13")
+COMMENT_MAX = 5_000
+
+
+# --- the indicators of a contract -----------------------------------------------------------
+
+
+def reference_version(contract: Contract) -> PlanVersion | None:
+    """The plan in force; before the baseline, the draft being built."""
+    return plan_in_force(contract) or working_version(plan_of(contract))
+
+
+def indicators_of(contract: Contract, version: PlanVersion | None = None) -> list[Indicator]:
+    version = version or reference_version(contract)
+    if version is None:
+        return []
+    return db.session.scalars(
+        select(Indicator).where(Indicator.plan_version_id == version.id)
+        .options(selectinload(Indicator.milestones), selectinload(Indicator.objective))
+        .order_by(Indicator.objective_id, Indicator.position, Indicator.id)
+    ).all()  # fmt: skip
+
+
+def indicator_by_uid(contract: Contract, uid: str) -> Indicator | None:
+    version = reference_version(contract)
+    if version is None:
+        return None
+    return db.session.scalar(
+        select(Indicator).where(Indicator.plan_version_id == version.id, Indicator.uid == uid)
+        .options(selectinload(Indicator.milestones))
+    )  # fmt: skip
+
+
+def measurements_of(contract: Contract, uid: str | None = None) -> list[Measurement]:
+    query = select(Measurement).where(Measurement.contract_id == contract.id)
+    if uid is not None:
+        query = query.where(Measurement.indicator_uid == uid)
+    return db.session.scalars(query.order_by(Measurement.period_start)).all()
+
+
+def baseline_of(indicator: Indicator, contract: Contract) -> date:
+    return indicator.baseline_date or contract.notification_date
+
+
+def all_periods(indicator: Indicator, contract: Contract, today: date) -> list[Period]:
+    """Every period of the indicator up to its target date (or today, if later or unset)."""
+    until = max(filter(None, (indicator.target_date, today)))
+    return periods(indicator.periodicity, baseline_of(indicator, contract), until)
+
+
+def period_for(indicator: Indicator, contract: Contract, start: date, today: date) -> Period:
+    """The period starting on `start`, if the indicator has one that has begun; else refused."""
+    for period in all_periods(indicator, contract, today):
+        if period.start == start:
+            if period.start > today:
+                break
+            return period
+    raise DomainError(_("Cette période n'est pas une période de mesure de l'indicateur, ou elle n'a pas encore commencé."), field="period_start")  # fmt: skip
+
+
+# --- status ---------------------------------------------------------------------------------
+
+
+@dataclass
+class IndicatorState:
+    """What the dashboard, the indicator page and the review agenda say of one indicator."""
+
+    indicator: Indicator
+    status: str
+    latest: Measurement | None = None
+    expected: Decimal | None = None  # the trajectory at the latest value's period end
+    missing: list[Period] = field(default_factory=list)  # due periods without a value
+    to_validate: int = 0
+
+    @property
+    def status_label(self) -> str:
+        return str(STATUSES[self.status])
+
+
+def state_of(indicator: Indicator, contract: Contract, values: list[Measurement],
+             today: date) -> IndicatorState:  # fmt: skip
+    """The documented rule: « non renseigné » when the last period due has no value (or none
+    at all); else the latest value against the trajectory at its period's end: at or above it
+    for an indicator « à la hausse », at or below for « à la baisse » is « sur la trajectoire »,
+    otherwise « sous la trajectoire ». Without a trajectory yet, a value counts as on it."""
+    by_start = {m.period_start: m for m in values}
+    due = [p for p in all_periods(indicator, contract, today) if p.is_due(today)]
+    missing = [p for p in due if p.start not in by_start]
+    latest = max(values, key=lambda m: m.period_start) if values else None
+    to_validate = sum(1 for m in values if m.validation != "validee")
+    if latest is None or (due and due[-1].start not in by_start):
+        return IndicatorState(indicator, "non_renseigne", latest, None, missing, to_validate)
+    expected = expected_at(indicator, latest.period_end)
+    if expected is None:
+        on_track = True
+    elif indicator.direction == "baisse":
+        on_track = latest.value <= expected
+    else:
+        on_track = latest.value >= expected
+    status = "sur_la_trajectoire" if on_track else "sous_la_trajectoire"
+    return IndicatorState(indicator, status, latest, expected, missing, to_validate)
+
+
+def states(contract: Contract, today: date | None = None) -> list[IndicatorState]:
+    """Every indicator's state in a constant number of queries."""
+    today = today or today_in_paris()
+    values: dict[str, list[Measurement]] = {}
+    for m in measurements_of(contract):
+        values.setdefault(m.indicator_uid, []).append(m)
+    return [state_of(i, contract, values.get(i.uid, []), today) for i in indicators_of(contract)]
+
+
+# --- who may do what ------------------------------------------------------------------------
+
+
+def may_enter(membership: Membership, indicator: Indicator) -> bool:
+    """The side that reports the indicator (either, when both do) enters its values."""
+    return membership.may(Permission.ENTER_VALUES) and indicator.reporting_side in (
+        membership.side,
+        "les_deux",
+    )
+
+
+def may_validate(membership: Membership, measurement: Measurement) -> bool:
+    """The other side than the one that entered the value validates or questions it."""
+    return (membership.may(Permission.ENTER_VALUES)
+            and membership.side != measurement.entered_by_side)  # fmt: skip
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+def parse_value(raw) -> Decimal:
+    """A French or plain number: « 12,5 », « 1 250,75 », « -3 », 12.5."""
+    if isinstance(raw, Decimal):
+        value = raw
+    else:
+        text = str(raw or "").strip().replace("\u202f", "").replace("\xa0", "").replace(" ", "")
+        text = text.replace(",", ".")
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            value = None
+    if value is None or not value.is_finite():
+        raise DomainError(_("Indiquez un nombre, par exemple 12,5."), field="value")
+    if abs(value) >= MAX_ABS_VALUE:
+        raise DomainError(_("Ce nombre est trop grand."), field="value")
+    return value.quantize(Decimal("0.0001"))
+
+
+def _event(measurement: Measurement, membership: Membership, action: str, changes: dict,
+           note: str = "") -> None:  # fmt: skip
+    measurement.events.append(MeasurementEvent(
+        actor_id=membership.user_id, actor_name=membership.user.full_name, action=action,
+        changes=changes, note=note,
+    ))  # fmt: skip
+
+
+def _announce(contract: Contract, uid: str) -> None:
+    publish_after_commit(channel(contract.id), f"mesures-{uid}", {})
+    publish_after_commit(channel(contract.id), "tableau-de-bord", {})
+
+
+def _text(value) -> str:
+    return format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
+
+
+def enter_value(contract: Contract, membership: Membership, indicator: Indicator, *,
+                period_start: date, value, comment: str = "", evidence=None,
+                source: str = "saisie", seen_version: int | None = None,
+                commit: bool = True, today: date | None = None) -> Measurement:  # fmt: skip
+    """Enter the value of one period, or correct it (then `seen_version` must be the version
+    the person saw: a value changed meanwhile is a 409, never overwritten)."""
+    today = today or today_in_paris()
+    if not may_enter(membership, indicator):
+        raise NotAllowed(_("Les valeurs de cet indicateur sont renseignées par la partie %(side)s.",
+                           side=_side_name(indicator.reporting_side)))  # fmt: skip
+    period = period_for(indicator, contract, period_start, today)
+    number = parse_value(value)
+    comment = (comment or "").strip()
+    if len(comment) > COMMENT_MAX:
+        raise DomainError(_("Le commentaire tient en %(max)d caractères au plus.", max=COMMENT_MAX), field="comment")  # fmt: skip
+    measurement = db.session.scalar(
+        select(Measurement).where(Measurement.contract_id == contract.id,
+                                  Measurement.indicator_uid == indicator.uid,
+                                  Measurement.period_start == period.start)
+    )  # fmt: skip
+    if measurement is None:
+        if seen_version not in (None, 0):
+            raise Conflict(_("La valeur de cette période a été supprimée entre-temps."))
+        measurement = Measurement(
+            contract_id=contract.id, indicator_uid=indicator.uid, period_start=period.start,
+            period_end=period.end, value=number, comment=comment, evidence=evidence,
+            source=source, entered_by_id=membership.user_id, entered_by_side=membership.side,
+        )  # fmt: skip
+        db.session.add(measurement)
+        _event(measurement, membership, "saisie", {"valeur": [None, _text(number)]})
+        action = "mesure.saisie"
+    else:
+        if seen_version is None or measurement.version != seen_version:
+            who = measurement.entered_by.full_name if measurement.entered_by else "?"
+            raise Conflict(_("Une valeur a déjà été saisie pour %(period)s par %(who)s (%(value)s) : vérifiez-la avant de la corriger.",
+                             period=period.label, who=who, value=_text(measurement.value)))  # fmt: skip
+        changes = {}
+        if measurement.value != number:
+            changes["valeur"] = [_text(measurement.value), _text(number)]
+        if measurement.comment != comment:
+            changes["commentaire"] = [measurement.comment, comment]
+        measurement.value, measurement.comment = number, comment
+        if evidence is not None:
+            measurement.evidence = evidence
+        if "valeur" in changes:  # a new number needs a new validation
+            measurement.validation, measurement.validation_note = "a_valider", ""
+            measurement.validated_by_id = measurement.validated_at = None
+        measurement.entered_by_id, measurement.entered_by_side = membership.user_id, membership.side
+        measurement.source = source
+        _event(measurement, membership, "correction", changes)
+        action = "mesure.correction"
+    try:
+        db.session.flush()
+    except StaleDataError as error:
+        db.session.rollback()
+        raise Conflict(
+            _("Quelqu'un vient de modifier cette valeur : rechargez la page.")
+        ) from error
+    record(action, actor=membership.user, contract_id=contract.id, object_type="mesure",
+           object_id=measurement.id,
+           after={"indicateur": indicator.uid, "periode": period.start.isoformat(),
+                  "valeur": _text(number), "source": source})  # fmt: skip
+    _announce(contract, indicator.uid)
+    if commit:
+        db.session.commit()
+    return measurement
+
+
+def validate_value(contract: Contract, membership: Membership, measurement: Measurement, *,
+                   decision: str, note: str = "", seen_version: int) -> Measurement:  # fmt: skip
+    """The other side validates the value, or questions it with a note."""
+    from app.db_types import utcnow
+
+    if decision not in ("validee", "questionnee"):
+        raise DomainError(_("Choisissez : valider ou questionner."), field="decision")
+    if not may_validate(membership, measurement):
+        raise NotAllowed(_("La valeur est validée par l'autre partie que celle qui l'a saisie."))
+    if measurement.version != seen_version:
+        raise Conflict(
+            _("La valeur a changé pendant que vous la consultiez : vérifiez-la à nouveau.")
+        )
+    note = (note or "").strip()
+    if decision == "questionnee" and not note:
+        raise DomainError(_("Dites ce qui vous interroge dans cette valeur."), field="note")
+    if len(note) > COMMENT_MAX:
+        raise DomainError(_("Le commentaire tient en %(max)d caractères au plus.", max=COMMENT_MAX), field="note")  # fmt: skip
+    before = measurement.validation
+    measurement.validation, measurement.validation_note = decision, note
+    measurement.validated_by_id, measurement.validated_at = membership.user_id, utcnow()
+    _event(measurement, membership, "validation" if decision == "validee" else "question",
+           {"validation": [before, decision]}, note)  # fmt: skip
+    try:
+        db.session.flush()
+    except StaleDataError as error:
+        db.session.rollback()
+        raise Conflict(
+            _("Quelqu'un vient de modifier cette valeur : rechargez la page.")
+        ) from error
+    record(f"mesure.{decision}", actor=membership.user, contract_id=contract.id,
+           object_type="mesure", object_id=measurement.id, after={"note": note})  # fmt: skip
+    _announce(contract, measurement.indicator_uid)
+    db.session.commit()
+    return measurement
+
+
+def _side_name(side: str) -> str:
+    return {"acheteur": _("acheteur"), "titulaire": _("titulaire")}.get(side, _("des deux parties"))
+
+
+# --- the chart ------------------------------------------------------------------------------
+
+
+def _nice_step(span: float) -> float:
+    for step in (0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000,
+                 2000, 2500, 5000, 10000, 20000, 50000, 100000, 1e6, 1e7, 1e8, 1e9):  # fmt: skip
+        if span / step <= 6:
+            return step
+    return span / 5
+
+
+def chart(indicator: Indicator, contract: Contract, values: list[Measurement], today: date,
+          width: int = 640, height: int = 300) -> dict | None:  # fmt: skip
+    """The geometry of UI-KIT.md Appendix B: dates on x, values on y; the template draws it.
+    None when there is nothing to draw (no trajectory and no value)."""
+    from app.indicators.periods import trajectory_points
+
+    points = trajectory_points(indicator)
+    measured = [(m.period_end, m.value) for m in sorted(values, key=lambda m: m.period_start)]
+    dates = [d for d, _v, _m in points] + [d for d, _v in measured]
+    numbers = [float(v) for _d, v, _m in points] + [float(v) for _d, v in measured]
+    if not dates:
+        return None
+    x0 = min([*dates, today]).toordinal()
+    x1 = max([*dates, today]).toordinal()
+    if x1 - x0 < 60:
+        x1 = x0 + 60
+    low, high = min([0.0, *numbers]), max(numbers)
+    step = _nice_step((high - low) or 1)
+    ymin, ymax = step * (low // step), step * (high // step + 1)
+    left, right, top, bottom = 64, 16, 16, 40
+
+    def px(d: date) -> float:
+        return round(left + (d.toordinal() - x0) / (x1 - x0) * (width - left - right), 1)
+
+    def py(v) -> float:
+        return round(top + (1 - (float(v) - ymin) / (ymax - ymin)) * (height - top - bottom), 1)
+
+    ticks, v = [], ymin
+    while v <= ymax + step / 1000:
+        ticks.append((v, py(v)))
+        v += step
+    first = date.fromordinal(x0)
+    months = max(1, round((x1 - x0) / 30 / 5))  # about five labels
+    xticks, current = [], date(first.year, first.month, 1)
+    while current.toordinal() <= x1:
+        if current.toordinal() >= x0:
+            xticks.append((format_date(current, "MMM y"), px(current)))
+        index = current.year * 12 + current.month - 1 + months
+        current = date(index // 12, index % 12 + 1, 1)
+    return {
+        "w": width, "h": height, "left": left, "right": width - right, "top": top,
+        "bottom": height - bottom, "yticks": ticks, "xticks": xticks,
+        "target": " ".join(f"{px(d)},{py(v)}" for d, v, _m in points),
+        "milestones": [(px(d), py(v), d, v) for d, v, m in points if m],
+        "actual": " ".join(f"{px(d)},{py(v)}" for d, v in measured),
+        "points": [(px(d), py(v), d, v) for d, v in measured],
+        "today": px(today),
+    }  # fmt: skip
+
+
+def period_of_day(indicator: Indicator, day: date) -> Period:
+    return period_containing(day, PERIOD_MONTHS[indicator.periodicity])
+
+
+def objective_of(indicator: Indicator) -> Objective:
+    return indicator.objective
