@@ -73,7 +73,7 @@ class Measurement(db.Model):
     __table_args__ = (
         UniqueConstraint(
             "contract_id", "indicator_uid", "period_start", name="uq_measurement_indicator_period"
-        ),  # fmt: skip
+        ),
         Index("ix_measurement_contract_indicator", "contract_id", "indicator_uid"),
         CheckConstraint("validation IN ('a_valider', 'validee', 'questionnee')", name="validation"),
         CheckConstraint("source IN ('saisie', 'import', 'api')", name="source"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import pairwise
 
 from flask_babel import format_date
 from flask_babel import gettext as _
@@ -77,7 +78,7 @@ def expected_at(indicator, day: date) -> Decimal | None:
     points = trajectory_points(indicator)
     if not points or day < points[0][0]:
         return None
-    for (d0, v0, _m0), (d1, v1, _m1) in zip(points, points[1:], strict=False):
+    for (d0, v0, _m0), (d1, v1, _m1) in pairwise(points):
         if d0 <= day <= d1:
             if d1 == d0:
                 return v1
