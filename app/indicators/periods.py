@@ -1,8 +1,9 @@
 """The periods an indicator is measured over, and the trajectory it should follow.
 
 Rule (shown to users on the indicator page): periods are calendar months, quarters, half-years
-or years, by the indicator's periodicity. The first is the one after the period holding the
-baseline date (the baseline measures that one); the last is the one holding the target date.
+or years, by the indicator's periodicity. The first is the first one starting on or after the
+baseline date (a period already under way at the baseline is what the baseline measured); the
+last is the one holding the target date.
 A period is due once it has ended. Without a baseline date, the contract's notification date
 stands in for it."""
 
@@ -51,9 +52,10 @@ def period_containing(day: date, months: int) -> Period:
 
 
 def periods(periodicity: str, baseline: date, until: date) -> list[Period]:
-    """From the period after the baseline's to the one holding `until`, included."""
+    """From the first period starting on or after the baseline to the one holding `until`."""
     months = MONTHS[periodicity]
-    found, current = [], period_containing(baseline, months)
+    current = period_containing(baseline, months)
+    found = [current] if current.start >= baseline else []
     while current.end < until and len(found) < MAX_PERIODS:
         current = period_containing(current.end + timedelta(days=1), months)
         found.append(current)

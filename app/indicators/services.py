@@ -145,6 +145,29 @@ def states(contract: Contract, today: date | None = None) -> list[IndicatorState
     return [state_of(i, contract, values.get(i.uid, []), today) for i in indicators_of(contract)]
 
 
+@dataclass
+class Row:
+    """One period of the values table: its value (or none), and what the trajectory expects."""
+
+    period: Period
+    measurement: Measurement | None
+    expected: Decimal | None
+    due: bool
+
+    @property
+    def missing(self) -> bool:
+        return self.due and self.measurement is None
+
+
+def rows(indicator: Indicator, contract: Contract, values: list[Measurement],
+         today: date) -> list[Row]:  # fmt: skip
+    """Every period that has begun, newest first."""
+    by_start = {m.period_start: m for m in values}
+    begun = [p for p in all_periods(indicator, contract, today) if p.start <= today]
+    return [Row(p, by_start.get(p.start), expected_at(indicator, p.end), p.is_due(today))
+            for p in reversed(begun)]  # fmt: skip
+
+
 # --- who may do what ------------------------------------------------------------------------
 
 
@@ -276,7 +299,7 @@ def validate_value(contract: Contract, membership: Membership, measurement: Meas
     if decision not in ("validee", "questionnee"):
         raise DomainError(_("Choisissez : valider ou questionner."), field="decision")
     if not may_validate(membership, measurement):
-        raise NotAllowed(_("La valeur est validée par l'autre partie que celle qui l'a saisie."))
+        raise NotAllowed(_("La valeur est validée par la partie autre que celle qui l'a saisie."))
     if measurement.version != seen_version:
         raise Conflict(
             _("La valeur a changé pendant que vous la consultiez : vérifiez-la à nouveau.")

@@ -198,3 +198,8 @@ def test_chart_geometry(app, world, indicator, member):
     assert g["target"].count(",") == 3  # baseline, milestone, target
     assert g["left"] <= g["today"] <= g["right"]
     assert g["yticks"][0][0] == 0
+
+
+def test_a_baseline_on_a_periods_first_day_makes_it_the_first_measured():
+    (first, *_rest) = periods("trimestrielle", date(2026, 7, 1), date(2026, 12, 31))
+    assert (first.start, first.end) == (date(2026, 7, 1), date(2026, 9, 30))

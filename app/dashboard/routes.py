@@ -1,0 +1,20 @@
+"""The contract's dashboard (tableau de bord)."""
+
+from flask import Blueprint, g
+
+from app.dashboard.services import summaries
+from app.difficulties.deadlines import today_in_paris
+from app.indicators.services import STATUSES
+from app.permissions import MEMBER, allow
+from app.rendering import render
+
+bp = Blueprint("dashboard", __name__, url_prefix="/tableau-de-bord", template_folder="templates")
+
+
+@bp.get("/")
+@allow(MEMBER)
+def show():
+    today = today_in_paris()
+    (summary,) = summaries([g.contract], today, {g.contract.id: g.membership})
+    return render("dashboard/show.html", "dashboard", summary=summary, today=today,
+                  indicator_statuses=STATUSES)  # fmt: skip

@@ -1,0 +1,158 @@
+"""What the dashboard and the portfolio show, read in bulk: a fixed number of queries whatever
+the number of contracts, indicators, actions or values (tests/dashboard counts them)."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
+
+from app.contracts.models import Contract, Membership
+from app.difficulties.models import UNRESOLVED, Difficulty
+from app.extensions import db
+from app.indicators.models import Measurement
+from app.indicators.services import IndicatorState, state_of
+from app.plan.models import Action, GainSharing, Indicator, Objective, Plan, PlanVersion
+from app.reviews.models import Review
+from app.schedule.models import ActionFollowUp
+
+DONE = ("realisee", "abandonnee")
+
+
+@dataclass
+class ContractSummary:
+    contract: Contract
+    membership: Membership | None = None
+    version: PlanVersion | None = None  # the plan in force, else the draft
+    indicators: list[IndicatorState] = field(default_factory=list)
+    late_actions: list[tuple[Action, str]] = field(default_factory=list)  # (action, status)
+    actions: int = 0
+    open_difficulties: int = 0
+    overdue_difficulties: int = 0
+    awaiting_acknowledgement: int = 0
+    gain_sharing: GainSharing | None = None
+    next_review: Review | None = None
+
+    @property
+    def indicator_counts(self) -> Counter:
+        return Counter(s.status for s in self.indicators)
+
+    @property
+    def values_to_validate(self) -> int:
+        return sum(s.to_validate for s in self.indicators)
+
+
+def _reference_versions(contract_ids: list[int]) -> dict[int, PlanVersion]:
+    """Per contract, its plan in force, else its newest draft (one query)."""
+    rank = case((PlanVersion.status == "en_vigueur", 0), (PlanVersion.status == "brouillon", 1),
+                else_=2)  # fmt: skip
+    rows = db.session.execute(
+        select(Plan.contract_id, PlanVersion).join(PlanVersion, PlanVersion.plan_id == Plan.id)
+        .where(Plan.contract_id.in_(contract_ids), PlanVersion.status.in_(("en_vigueur", "brouillon")))
+        .order_by(Plan.contract_id, rank, PlanVersion.number.desc())
+    ).all()  # fmt: skip
+    found: dict[int, PlanVersion] = {}
+    for contract_id, version in rows:
+        found.setdefault(contract_id, version)
+    return found
+
+
+def summaries(contracts: list[Contract], today: date,
+              memberships: dict[int, Membership] | None = None) -> list[ContractSummary]:  # fmt: skip
+    ids = [c.id for c in contracts]
+    result = {c.id: ContractSummary(c, (memberships or {}).get(c.id)) for c in contracts}
+    if not ids:
+        return []
+    versions = _reference_versions(ids)
+    for contract_id, version in versions.items():
+        result[contract_id].version = version
+    version_ids = [v.id for v in versions.values()]
+    contract_of_version = {v.id: cid for cid, v in versions.items()}
+    _indicators(result, ids, version_ids, contract_of_version, today)
+    _actions(result, ids, version_ids, contract_of_version, today)
+    _difficulties(result, ids, today)
+    for review in db.session.scalars(
+        select(Review)
+        .where(
+            Review.contract_id.in_(ids),
+            Review.status.in_(("planifiee", "en_seance")),
+            Review.starts_at >= datetime.combine(today, time.min, tzinfo=UTC),
+        )
+        .order_by(Review.starts_at.desc())
+    ):  # fmt: skip  (latest first: the soonest one is kept last)
+        result[review.contract_id].next_review = review
+    for gain in db.session.scalars(
+        select(GainSharing).where(GainSharing.plan_version_id.in_(version_ids))
+    ):
+        result[contract_of_version[gain.plan_version_id]].gain_sharing = gain
+    return [result[c.id] for c in contracts]
+
+
+def _indicators(result, ids, version_ids, contract_of_version, today) -> None:
+    indicators = db.session.scalars(
+        select(Indicator).where(Indicator.plan_version_id.in_(version_ids))
+        .options(selectinload(Indicator.milestones))
+        .order_by(Indicator.objective_id, Indicator.position, Indicator.id)
+    ).all()  # fmt: skip
+    values: dict[tuple[int, str], list[Measurement]] = defaultdict(list)
+    for m in db.session.scalars(select(Measurement).where(Measurement.contract_id.in_(ids))):
+        values[(m.contract_id, m.indicator_uid)].append(m)
+    for indicator in indicators:
+        summary = result[contract_of_version[indicator.plan_version_id]]
+        summary.indicators.append(
+            state_of(
+                indicator,
+                summary.contract,
+                values.get((summary.contract.id, indicator.uid), []),
+                today,
+            )
+        )
+
+
+def _actions(result, ids, version_ids, contract_of_version, today) -> None:
+    actions = db.session.execute(
+        select(Action, Objective.plan_version_id).join(Objective, Action.objective_id == Objective.id)
+        .where(Objective.plan_version_id.in_(version_ids))
+        .order_by(Action.planned_end, Action.id)
+    ).all()  # fmt: skip
+    follow_ups = {
+        (f.contract_id, f.action_uid): f
+        for f in db.session.scalars(
+            select(ActionFollowUp).where(ActionFollowUp.contract_id.in_(ids))
+        )
+    }
+    for action, version_id in actions:
+        summary = result[contract_of_version[version_id]]
+        summary.actions += 1
+        follow_up = follow_ups.get((summary.contract.id, action.uid))
+        status = follow_up.status if follow_up else action.status
+        if action.planned_end and action.planned_end < today and status not in DONE:
+            summary.late_actions.append((action, status))
+
+
+def _difficulties(result, ids, today) -> None:
+    rows = db.session.execute(
+        select(Difficulty.contract_id,
+               func.count().filter(Difficulty.status.in_(UNRESOLVED)),
+               func.count().filter(Difficulty.status == "ouverte"),
+               func.count().filter((Difficulty.status == "ouverte") & (Difficulty.response_due < today)))
+        .where(Difficulty.contract_id.in_(ids)).group_by(Difficulty.contract_id)
+    ).all()  # fmt: skip
+    for contract_id, unresolved, awaiting, overdue in rows:
+        summary = result[contract_id]
+        summary.open_difficulties, summary.awaiting_acknowledgement = unresolved, awaiting
+        summary.overdue_difficulties = overdue
+
+
+def portfolio(user, today: date) -> list[ContractSummary]:
+    """One line per contract the person is a member of."""
+    memberships = db.session.scalars(
+        select(Membership).where(Membership.user_id == user.id)
+        .options(selectinload(Membership.contract).selectinload(Contract.buyer),
+                 selectinload(Membership.contract).selectinload(Contract.supplier))
+    ).all()  # fmt: skip
+    contracts = sorted((m.contract for m in memberships), key=lambda c: c.reference)
+    return summaries(contracts, today, {m.contract_id: m for m in memberships})
