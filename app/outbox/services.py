@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import smtplib
 from email.message import EmailMessage
@@ -18,9 +19,15 @@ log = logging.getLogger("progres.outbox")
 MAX_ATTEMPTS = 5
 
 
-def queue_email(recipient: str, subject: str, body: str, *, kind: str = "") -> OutboxEmail:
-    """Add an e-mail to the caller's transaction: it exists only if the change commits."""
-    email = OutboxEmail(recipient=recipient, subject=subject, body=body, kind=kind)
+def queue_email(recipient: str, subject: str, body: str, *, kind: str = "",
+                attachments: list[tuple[str, str, bytes]] = ()) -> OutboxEmail:  # fmt: skip
+    """Add an e-mail to the caller's transaction: it exists only if the change commits.
+    `attachments`: (file name, MIME type, content) of each file sent with it."""
+    email = OutboxEmail(
+        recipient=recipient, subject=subject, body=body, kind=kind,
+        attachments=[{"filename": name, "mime": mime, "base64": base64.b64encode(data).decode()}
+                     for name, mime, data in attachments],
+    )  # fmt: skip
     db.session.add(email)
     if g:  # remembered so the request can deliver it right after its commit
         g.setdefault("queued_emails", []).append(email)
@@ -37,6 +44,10 @@ def _deliver(email: OutboxEmail) -> None:
     host = urlsplit(config["PUBLIC_URL"]).hostname or "progres.localhost"
     message["Message-ID"] = f"<outbox-{email.id}.{email.created_at:%Y%m%d%H%M%S}@{host}>"
     message.set_content(email.body)
+    for item in email.attachments or ():
+        maintype, _slash, subtype = item["mime"].partition("/")
+        message.add_attachment(base64.b64decode(item["base64"]), maintype=maintype,
+                               subtype=subtype, filename=item["filename"])  # fmt: skip
     if not config["MAIL_SERVER"]:
         log.info("E-mail (pas de serveur SMTP configuré) :\n%s", message.as_string())
         return
