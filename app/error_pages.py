@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import Flask, request
+from flask import Flask, jsonify, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -34,6 +34,11 @@ CSRF_MESSAGE = _l(
 
 def error_response(status: int, detail: str | None = None):
     title, message = MESSAGES.get(status, MESSAGES[500])
+    if request.path.startswith("/api/"):  # even before a route matched: the API answers JSON
+        response = jsonify({"erreur": {"code": f"http_{status}", "message": str(detail or message),
+                                       "champ": None}})  # fmt: skip
+        response.status_code = status
+        return response
     response = render(
         "errors/error.html",
         "error_message",

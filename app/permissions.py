@@ -14,10 +14,13 @@ non-member gets 404, the same answer as a contract that does not exist.
 | HANDLE_DIFFICULTIES  | ✓ | ✓ |   | ✓ | ✓ |
 | COMMENT              | ✓ | ✓ | ✓ | ✓ | ✓ |
 | ENTER_VALUES         | ✓ | ✓ |   | ✓ | ✓ |
+| ORGANISE_REVIEWS     | ✓ | ✓ |   | ✓ | ✓ |
 
 HANDLE_DIFFICULTIES: raise a difficulty and move it through its lifecycle. COMMENT: write in a
 thread (messages to the other side, internal notes to one's own). ENTER_VALUES: enter an
-indicator's values (the side that reports it) and validate the other side's.
+indicator's values (the side that reports it) and validate the other side's. ORGANISE_REVIEWS:
+schedule a review, build and edit its agenda, record outcomes (the minutes' own rules, whose
+turn and who approves, live in app/reviews/services.py).
 """
 
 from __future__ import annotations
@@ -48,11 +51,17 @@ class Permission(StrEnum):
     HANDLE_DIFFICULTIES = "traiter_les_difficultes"
     COMMENT = "commenter"
     ENTER_VALUES = "saisir_les_valeurs"
+    ORGANISE_REVIEWS = "organiser_les_revues"
 
 
 # (side, role) -> permissions. Absent means refused.
 _VIEW = {Permission.VIEW_CONTRACT, Permission.COMMENT}
-_EDIT = _VIEW | {Permission.EDIT_PLAN, Permission.HANDLE_DIFFICULTIES, Permission.ENTER_VALUES}
+_EDIT = _VIEW | {
+    Permission.EDIT_PLAN,
+    Permission.HANDLE_DIFFICULTIES,
+    Permission.ENTER_VALUES,
+    Permission.ORGANISE_REVIEWS,
+}
 _LEAD = _EDIT | {Permission.APPROVE_PLAN}
 GRANTS: dict[tuple[str, str], frozenset[Permission]] = {
     ("acheteur", "referent"): frozenset(_LEAD | {Permission.INVITE_MEMBERS}),
@@ -74,12 +83,16 @@ class AccessRule:
     login: bool = True
     admin: bool = False
     permission: Permission | None = None
+    token: bool = False  # the view authenticates an API token itself (app/api/routes.py)
 
 
 PUBLIC = AccessRule("public", login=False)
 LOGGED_IN = AccessRule("connecte")
 ADMIN = AccessRule("administrateur", admin=True)
 MEMBER = AccessRule("membre", permission=Permission.VIEW_CONTRACT)
+# /api/*: no cookie counts there (a session alone gets 401); the view checks the bearer token,
+# the membership behind it and its scope (`app.api.routes.token_required`).
+API_TOKEN = AccessRule("jeton_api", login=False, token=True)
 
 
 def allow(rule: AccessRule | Permission) -> Callable:

@@ -20,12 +20,18 @@ overview_bp = Blueprint("overview", __name__)
 @bp.get("/")
 @allow(LOGGED_IN)
 def index():
-    return render("contracts/index.html", memberships=services.contracts_of(current_user))
+    """« Mes marchés »: the portfolio, one line per contract with its statuses."""
+    from app.dashboard.services import portfolio
+    from app.difficulties.deadlines import today_in_paris
+
+    return render("contracts/index.html", lines=portfolio(current_user, today_in_paris()))
 
 
 def _home(form=None, status=200, notice=None, fragment=False):
     """The contract's page; only the invitation panel when an htmx invitation was posted."""
+    from app.difficulties.deadlines import today_in_paris
     from app.difficulties.services import counts
+    from app.reviews.services import short_windows
 
     may_invite = g.membership.may(Permission.INVITE_MEMBERS)
     return render(
@@ -37,6 +43,7 @@ def _home(form=None, status=200, notice=None, fragment=False):
         confirm_form=ConfirmForm(),
         may_invite=may_invite,
         difficulty_counts=None if fragment else counts(g.contract),
+        short_review_windows=[] if fragment else short_windows(g.contract, today_in_paris()),
         may_raise=g.membership.may(Permission.HANDLE_DIFFICULTIES),
         notice=notice,
         status=status,

@@ -16,6 +16,8 @@ from app.contracts import services as contracts
 from app.contracts.models import Contract
 from app.demo import difficulties as demo_difficulties
 from app.demo import plan
+from app.demo import reviews as demo_reviews
+from app.demo import values as demo_values
 from app.extensions import db
 from app.organisations.models import Organisation
 
@@ -155,5 +157,7 @@ def load() -> bool:
             db.session.commit()
             plan.build(contract, people, DEMO_PASSWORD)
             demo_difficulties.build(contract, people)
+            demo_values.build(contract)
+            demo_reviews.build(contract)
     db.session.commit()
     return True

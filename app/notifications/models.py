@@ -18,6 +18,7 @@ KINDS = {
     "message": (_l("Nouveau message dans une discussion"), "quotidien"),
     "mention": (_l("Quelqu'un vous mentionne (@)"), "immediat"),
     "relance": (_l("Relance : prise en compte en retard"), "immediat"),
+    "revue": (_l("Revues : invitation, compte-rendu à approuver ou à reprendre"), "immediat"),
 }
 MODES = {
     "immediat": _l("E-mail immédiat"),

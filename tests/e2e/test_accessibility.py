@@ -24,7 +24,8 @@ def test_login_page_and_its_error_state_are_accessible(new_page):
     ["/", "/contrats/1/", "/contrats/1/plan/", "/compte", "/accessibilite",
      "/contrats/1/plan/versions/2/ecarts", "/contrats/1/difficultes/",
      "/contrats/1/difficultes/nouvelle", "/contrats/1/difficultes/1", "/notifications/",
-     "/notifications/preferences"],
+     "/notifications/preferences", "/contrats/1/tableau-de-bord/", "/contrats/1/indicateurs/",
+     "/contrats/1/revues/", "/contrats/1/revues/nouvelle", "/contrats/1/revues/1/", "/agenda/"],
 )  # fmt: skip
 def test_key_pages_have_no_wcag_violation(page_as, path):
     page = page_as(BUYER_LEAD)
@@ -62,6 +63,20 @@ def test_difficulty_errors_are_announced_focused_and_accessible(page_as):
     expect(page.get_by_label("Objet")).to_have_attribute("aria-invalid", "true")
     assert_accessible(page)
     screenshot(page, "difficulty-errors")
+
+
+def test_indicator_page_and_its_value_editor_are_accessible(page_as):
+    page = page_as("karim.benali@textiles-rhone.example")
+    page.goto("/contrats/1/indicateurs/")
+    page.get_by_role("link", name="Emballages jetables par livraison").click()
+    expect(page.locator("svg.chart")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name="Saisir T4 2026").click()
+    page.get_by_role("textbox", name="Valeur").fill("quatre")
+    page.get_by_role("button", name="Enregistrer la valeur").click()
+    expect(page.locator("#valeurs-indicateur .alert--error")).to_be_focused()
+    assert_accessible(page)
+    screenshot(page, "indicateur-saisie-erreur")
 
 
 def test_first_tab_reaches_the_skip_link(new_page):

@@ -10,7 +10,10 @@ role, an axis with two objectives and a pending invitation on each contract, eve
 in (twice: the first session is the « other session » of `/compte/sessions/<id>`). Each test
 then takes a fresh browser carrying its role's session cookie. A test whose allowed request
 changed the database leaves it dirty; the next test finds the fingerprint changed and restores
-the baseline (SQLite: a backup copy; PostgreSQL: the baseline rows put back)."""
+the baseline (SQLite: a backup copy; PostgreSQL: the baseline rows put back).
+
+The token-authenticated API (`/api/*`) is walked like the rest with each role's cookie, which
+counts for nothing there (401); its positive controls carry the stage's API tokens."""
 
 from __future__ import annotations
 
@@ -25,6 +28,8 @@ import shutil
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, time
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -40,9 +45,12 @@ from app.contracts import services as contracts
 from app.contracts.models import Membership
 from app.difficulties import services as difficulties
 from app.extensions import db, limiter
+from app.indicators import services as indicator_values
 from app.permissions import AccessRule, is_static
 from app.plan import services as items
 from app.plan import versions
+from app.reviews import services as reviews
+from app.reviews.models import ResultAssessment, Review
 from tests import factories
 from tests.conftest import POSTGRES_URL, IsolatedClient, _truncate_postgres
 from tests.helpers import emails_to, link_in
@@ -106,7 +114,13 @@ class Route:
 
     @property
     def public(self) -> bool:
-        return self.access_rule is not None and not self.access_rule.login
+        rule = self.access_rule
+        return rule is not None and not rule.login and not rule.token
+
+    @property
+    def token_authenticated(self) -> bool:
+        """/api/*: a bearer token, never a cookie, authenticates the caller."""
+        return self.access_rule is not None and self.access_rule.token
 
     def __str__(self) -> str:
         return f"{self.method} {self.rule}"
@@ -153,6 +167,20 @@ class Side:
     attachment_id: int  # a small PDF, uploaded by the contract's buyer lead
     difficulty_id: int  # raised by the buyer lead, acknowledged by the supplier lead
     difficulty_version: int
+    action_uid: str = ""  # an action of the draft, never followed yet
+    # An indicator both sides report, a value entered by each side, a period still without one.
+    indicator_uid: str = ""
+    value_by_supplier: tuple[int, int] = (0, 0)  # (id, version)
+    value_by_buyer: tuple[int, int] = (0, 0)
+    free_period: str = ""
+    # A review in session (minutes: the buyer's turn), one agenda item, one assessment.
+    review_id: int = 0
+    point: tuple[int, int] = (0, 0)  # (id, version)
+    assessment: tuple[int, int] = (0, 0)
+
+    def value_to_judge(self, role: str) -> tuple[int, int]:
+        """A value a role may validate: one entered by the other side."""
+        return self.value_by_buyer if role.startswith("supplier") else self.value_by_supplier
 
 
 @dataclass(frozen=True)
@@ -172,9 +200,22 @@ SAMPLES: dict[str, Sample] = {
     "attachment_id": Sample(lambda stage, role, foreign: stage.side(foreign).attachment_id),
     "difficulty_id": Sample(lambda stage, role, foreign: stage.side(foreign).difficulty_id),
     "action": Sample(lambda stage, role, foreign: "traiter", scoped=False),  # a step all may take
+    "action_uid": Sample(lambda stage, role, foreign: stage.side(foreign).action_uid),
+    "uid": Sample(lambda stage, role, foreign: stage.side(foreign).indicator_uid),
+    "measurement_id": Sample(
+        lambda stage, role, foreign: stage.side(foreign).value_to_judge(role)[0]
+    ),
+    "period": Sample(lambda stage, role, foreign: stage.own.free_period, scoped=False),
+    "review_id": Sample(lambda stage, role, foreign: stage.side(foreign).review_id),
+    "point_id": Sample(lambda stage, role, foreign: stage.side(foreign).point[0]),
+    "assessment_id": Sample(lambda stage, role, foreign: stage.side(foreign).assessment[0]),
+    "meeting_step": Sample(lambda stage, role, foreign: "clore", scoped=False),
+    "minutes_step": Sample(lambda stage, role, foreign: "synthese", scoped=False),
     # Own: another live session of the same person; foreign: a session of someone else.
     "session_id": Sample(lambda stage, role, foreign: stage.session_of(role, foreign)),
     "kind": Sample(lambda stage, role, foreign: "objectif", scoped=False),  # item_id's kind
+    # Own: the role's own API token on contract A; foreign: a token of contract B's buyer lead.
+    "token_id": Sample(lambda stage, role, foreign: stage.api_token_of(role, foreign)),
     "token": Sample(lambda stage, role, foreign: stage.own.invitation_token, scoped=False),
 }
 
@@ -263,10 +304,76 @@ BODIES: dict[str, Callable[[Fill], dict]] = {
         "note": "On s'en occupe",
     },
     "contract.difficulties.post_message": lambda f: {"body": "Nous regardons."},
+    "contract.schedule.update": lambda f: {
+        "status": "en_cours",
+        "progress": "40",
+        "comment": "Lancée",
+    },
+    "contract.indicators.enter": lambda f: {
+        "period_start": f.side("uid").free_period,
+        "value": "12,5",
+        "comment": "Relevé mensuel",
+    },
+    "contract.reviews.new": lambda f: {
+        "kind": "comite_pilotage",
+        "day": "2027-03-10",
+        "at": "14:00",
+        "duration": "90",
+        "place": "Salle 3",
+    },
+    "contract.reviews.propose_topic": lambda f: {"title": "Livraisons d'été"},
+    "contract.reviews.build_agenda": lambda f: {},
+    "contract.reviews.add_point": lambda f: {"title": "Point divers", "duration_minutes": "5"},
+    "contract.reviews.edit_point": lambda f: {
+        "title": "Tenues d'hiver",
+        "duration_minutes": "15",
+        "version": f.side("point_id").point[1],
+    },
+    "contract.reviews.move_point": lambda f: {"direction": "1"},
+    "contract.reviews.remove_point": lambda f: {},
+    "contract.reviews.save_notes": lambda f: {
+        "notes": "Prototypes présentés.",
+        "version": f.side("point_id").point[1],
+    },
+    "contract.reviews.record_outcome": lambda f: {
+        "outcome_kind": "information",
+        "outcome_text": "Pour information.",
+        "version": f.side("point_id").point[1],
+    },
+    "contract.reviews.assess": lambda f: (
+        {"justification": "Matière manquante.", "version": f.side("assessment_id").assessment[1]}
+        if f.case.role.startswith("supplier")
+        else {"met": "oui", "version": f.side("assessment_id").assessment[1]}
+    ),
+    "contract.reviews.meeting": lambda f: {},
+    "contract.reviews.cancel": lambda f: {"reason": "Report demandé par le titulaire."},
+    "contract.reviews.minutes": lambda f: {"summary": "Synthèse.", "version": _review_version(f)},
+    "contract.indicators.validate": lambda f: {
+        "decision": "validee",
+        "version": f.side("measurement_id").value_to_judge(f.case.role)[1],
+    },
+    "contract.exports.upload": lambda f: {
+        "file": (io.BytesIO(b"indicateur;periode;valeur\r\nInconnu;T1 2027;1\r\n"), "valeurs.csv")
+    },
+    # The stage's attachment is a PDF: the confirm answers « déposez-le à nouveau » (303).
+    "contract.exports.confirm": lambda f: {
+        "attachment_id": f.side("contract_id").attachment_id,
+        "expected": "0",
+        "mode": "tout",
+    },
     "notifications.open_one": lambda f: {"notification": "1"},
     "notifications.mark_all_read": lambda f: {},
     "notifications.preferences": lambda f: {"mode-message": "aucun"},
+    "contract.api_tokens.create": lambda f: {"name": "ERP", "scope": "lecture", "days": "30"},
+    "contract.api_tokens.revoke": lambda f: {},
+    # Sent as a form with a cookie by the walk (401 before anything else); as JSON with a token
+    # by test_access_matrix.test_api_route_is_served_with_a_token_of_its_contract.
+    "api.push": lambda f: {"period_start": f.side("uid").free_period, "value": "12.5"},
 }
+
+
+def _review_version(f: Fill) -> int:
+    return db.session.get(Review, f.side("review_id").review_id).version
 
 
 # Query strings a GET needs to find its object (not an access matter: a missing one is a 400).
@@ -366,7 +473,10 @@ def is_login_redirect(response, htmx: bool) -> bool:
 
 # --- the stage --------------------------------------------------------------------------------
 
-IGNORED_COLUMNS = {("user_session", "last_seen_at")}  # see Stage.fingerprint
+IGNORED_COLUMNS = {
+    ("user_session", "last_seen_at"),
+    ("api_token", "last_used_at"),
+}  # see Stage.fingerprint
 
 
 SEPARATOR = "\u241f"  # ␟, a character no sample contains
@@ -458,6 +568,11 @@ def _side(contract, lead) -> Side:
         version, "objectif", {"title": "Moins de retouches"}, parent=axis, actor=lead
     )
     items.create_item(version, "objectif", {"title": "Livrer à l'heure"}, parent=axis, actor=lead)
+    action = items.create_item(
+        version, "action", {"title": "Former l'atelier", "planned_start": date(2026, 1, 5),
+                            "planned_end": date(2026, 6, 30)},
+        parent=objective, actor=lead,
+    )  # fmt: skip
     email = f"invitee-{contract.id}@titulaire.example"
     invitation = contracts.invite(
         contract, email=email, full_name="", side="titulaire", role="observateur", invited_by=lead
@@ -478,6 +593,31 @@ def _side(contract, lead) -> Side:
                           "severity": "faible"})  # fmt: skip
     difficulties.apply_transition(difficulty, supplier_lead, "prendre_en_compte",
                                   seen_version=difficulty.version)  # fmt: skip
+    today = date.today()
+    indicator = items.create_item(
+        version, "indicateur", {"name": "Retouches", "unit": "%", "periodicity": "trimestrielle",
+                                "reporting_side": "les_deux", "baseline_value": Decimal("10"),
+                                "baseline_date": date(today.year - 1, 1, 1)},
+        parent=objective, actor=lead,
+    )  # fmt: skip
+    by_supplier = indicator_values.enter_value(
+        contract, supplier_lead, indicator, period_start=date(today.year - 1, 1, 1), value="9"
+    )
+    by_buyer = indicator_values.enter_value(
+        contract, buyer, indicator, period_start=date(today.year - 1, 4, 1), value="8"
+    )
+    free = date(today.year, (today.month - 1) // 3 * 3 + 1, 1)  # the quarter under way
+    review = reviews.schedule_review(
+        contract, buyer, kind="revue_performance", day=today, at=time(14, 0), duration_minutes=90,
+        place="Salle 3", member_ids=[buyer.user_id],
+    )  # fmt: skip
+    point = reviews.add_item(review, buyer, "Tenues d'hiver", 15)
+    reviews.start_meeting(review, buyer)
+    review.assessments.append(
+        ResultAssessment(objective_uid=objective.uid, objective_title=objective.title)
+    )
+    db.session.commit()
+    assessment = review.assessments[0]
     db.session.commit()
     return Side(
         contract.id,
@@ -492,7 +632,35 @@ def _side(contract, lead) -> Side:
         attachment.id,
         difficulty.id,
         difficulty.version,
+        action_uid=action.uid,
+        indicator_uid=indicator.uid,
+        value_by_supplier=(by_supplier.id, by_supplier.version),
+        value_by_buyer=(by_buyer.id, by_buyer.version),
+        free_period=free.isoformat(),
+        review_id=review.id,
+        point=(point.id, point.version),
+        assessment=(assessment.id, assessment.version),
     )
+
+
+def _issue_api_tokens(people) -> tuple[dict[str, int], dict[str, str]]:
+    """A read token of each member of A (each revokes their own) and one of B's buyer lead; the
+    secrets of write tokens of both supplier leads, for the API's positive controls."""
+    from app.api import services as api
+
+    def member(role):
+        return db.session.scalar(select(Membership).where(Membership.user_id == people[role][0]))
+
+    ids = {}
+    for role in (*MEMBERS_OF_A, "outsider"):
+        m = member(role)
+        ids[role] = api.create_token(m.contract, m, name="ERP", scope="lecture", days=30).token.id
+    secrets = {}
+    for role in ("supplier_lead", "other_supplier_lead"):
+        m = member(role)
+        secrets[role] = api.create_token(m.contract, m, name="ERP", scope="ecriture",
+                                         days=30).secret  # fmt: skip
+    return ids, secrets
 
 
 class StageClient(IsolatedClient):
@@ -517,6 +685,7 @@ class Stage:
         with self.app.app_context():
             self.people, sides = _populate()
             self.own, self.other = sides["own"], sides["other"]
+            self.api_tokens, self.api_secrets = _issue_api_tokens(self.people)
             self.cookies: dict[str, str] = {}
             self.spare_sessions: dict[str, str] = {}
             for role, (user_id, email) in self.people.items():
@@ -541,6 +710,11 @@ class Stage:
     # ids and people
     def side(self, foreign: bool) -> Side:
         return self.other if foreign else self.own
+
+    def api_token_of(self, role: str, foreign: bool) -> int:
+        if foreign:
+            return self.api_tokens["outsider"]
+        return self.api_tokens.get(role, self.api_tokens["buyer_lead"])
 
     def email(self, role: str) -> str:
         return self.people[role][1]

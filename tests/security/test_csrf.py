@@ -11,6 +11,9 @@ from tests.helpers import page_text
 from tests.security.conftest import Case, all_routes, csrf_token_in, header_token_in
 
 WRITES = [r for r in all_routes() if r.unsafe]
+# /api/* is exempt from CSRF only because a cookie counts for nothing there.
+COOKIE_WRITES = [r for r in WRITES if not r.token_authenticated]
+API_WRITES = [r for r in WRITES if r.token_authenticated]
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +28,7 @@ def page_token(client) -> str:
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
 @pytest.mark.parametrize("role", ["buyer_lead", "anonymous"])
-@pytest.mark.parametrize("route", WRITES, ids=str)
+@pytest.mark.parametrize("route", COOKIE_WRITES, ids=str)
 def test_write_without_token_is_refused_with_a_french_message(on_stage, route, role, htmx):
     """Before the login gate and the membership check: the same 400 for everyone."""
     response = on_stage.send(Case(route, role, htmx=htmx))
@@ -35,6 +38,23 @@ def test_write_without_token_is_refused_with_a_french_message(on_stage, route, r
     if htmx:  # shown in the page's notice area: htmx swaps nothing on a 4xx by itself
         assert response.headers["HX-Retarget"] == "#notifications", where
     assert on_stage.fingerprint() == on_stage.baseline, f"refused but wrote: {where}"
+
+
+@pytest.mark.parametrize("role", ["buyer_lead", "supplier_lead", "anonymous"])
+@pytest.mark.parametrize("route", API_WRITES, ids=str)
+def test_an_api_write_with_a_cookie_and_no_bearer_token_gets_401(on_stage, route, role):
+    """Exempt from CSRF, yet a logged-in browser's session (CSRF token or not) writes nothing."""
+    client = on_stage.client(role)
+    headers = {"Sec-Fetch-Site": "same-origin", "Idempotency-Key": "cle"}
+    if role != "anonymous":
+        headers["X-CSRFToken"] = page_token(client)
+    response = on_stage.send(Case(route, role), client=client, headers=headers)
+    assert response.status_code == 401, f"{role} {route} → {response.status_code}"
+    assert on_stage.fingerprint() == on_stage.baseline
+
+
+def test_the_api_walk_really_walked():
+    assert API_WRITES, "no token-authenticated write: the API test above walked nothing"
 
 
 def invite() -> Case:

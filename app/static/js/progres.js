@@ -32,8 +32,15 @@
   document.addEventListener("htmx:beforeRequest", function (event) {
     var panel = event.detail.elt;
     if (!panel.hasAttribute || !panel.hasAttribute("data-live-refresh")) { return; }
-    var fields = panel.querySelectorAll("textarea, input[type=text]");
-    var typing = Array.prototype.some.call(fields, function (f) { return f.value !== f.defaultValue; });
+    var fields = panel.querySelectorAll("textarea, input:not([type=hidden]):not([type=file]), select");
+    var typing = Array.prototype.some.call(fields, function (f) {
+      if (f.tagName === "SELECT") {  // an option chosen other than the one the page came with
+        var initial = Array.prototype.findIndex.call(f.options, function (o) { return o.defaultSelected; });
+        return f.selectedIndex !== (initial === -1 ? 0 : initial);
+      }
+      if (f.type === "checkbox" || f.type === "radio") { return f.checked !== f.defaultChecked; }
+      return f.value !== f.defaultValue;
+    });
     if (typing) {
       event.preventDefault();
       var notice = panel.querySelector("[data-stale-notice]");
