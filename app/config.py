@@ -77,7 +77,9 @@ class Config:
     # Live pages (Server-Sent Events): in-process bus for one process, Redis for several.
     LIVE_BUS_URL = os.environ.get("LIVE_BUS_URL", "memory://")
     LIVE_KEEPALIVE_SECONDS = float(os.environ.get("LIVE_KEEPALIVE_SECONDS", "10"))
-    LIVE_MAX_STREAMS_PER_USER = int(os.environ.get("LIVE_MAX_STREAMS_PER_USER", "5"))
+    # Every contract page holds a stream, and a page left is noticed at the next keepalive:
+    # room for a few tabs and quick navigation, not for one person taking all threads.
+    LIVE_MAX_STREAMS_PER_USER = int(os.environ.get("LIVE_MAX_STREAMS_PER_USER", "12"))
     SSE_RETRY_MS = 2000
 
     # Plan defaults (DESIGN §3: the plan is built within six months of notification).

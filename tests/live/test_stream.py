@@ -96,10 +96,11 @@ def test_a_removed_member_loses_the_stream_at_the_next_keepalive(app, world, dra
     assert viewer.get(f"/contrats/{world.contract.id}/").status_code == 404
 
 
-def test_one_person_cannot_open_more_than_five_streams(app, world):
+def test_one_person_cannot_open_more_than_the_cap_of_streams(app, world):
     viewer = logged_in_client(app, world.observer)
+    cap = app.config["LIVE_MAX_STREAMS_PER_USER"]
     opened = [
-        viewer.get(f"/contrats/{world.contract.id}/direct/", buffered=False) for _ in range(5)
+        viewer.get(f"/contrats/{world.contract.id}/direct/", buffered=False) for _ in range(cap)
     ]
     assert all(r.status_code == 200 for r in opened)
     assert viewer.get(f"/contrats/{world.contract.id}/direct/", buffered=False).status_code == 429
