@@ -170,6 +170,47 @@ def send_digest():
     click.echo(f"{send_digests()} résumé(s) mis en file d'envoi.")
 
 
+@click.command("backup")
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Dossier où écrire la sauvegarde.",
+)
+def backup_command(target):
+    """Sauvegarder la base et les pièces jointes, avec un manifeste de contrôle."""
+    from app.backup import backup
+
+    folder = backup(target)
+    click.echo(f"Sauvegarde écrite dans {folder}")
+
+
+@click.command("restore")
+@click.option(
+    "--from",
+    "source",
+    required=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="Dossier d'une sauvegarde faite par `flask backup`.",
+)
+@click.option("--yes", is_flag=True, help="Remplacer sans demander les données actuelles.")
+def restore_command(source, yes):
+    """Restaurer une sauvegarde, puis vérifier que les données sont les mêmes."""
+    from app.backup import restore
+
+    if not yes:
+        click.confirm("Les données actuelles seront remplacées. Continuer ?", abort=True)
+    problems = restore(source)
+    for problem in problems:
+        click.echo(f"Différence : {problem}", err=True)
+    if problems:
+        raise SystemExit(1)
+    click.echo(
+        "Restauration vérifiée : mêmes tables, même tête du journal d'audit, pièces intactes."
+    )
+
+
 @demo_cli.command("load")
 def load_demo():
     """Charger le marché de démonstration, s'il n'est pas déjà là."""
@@ -192,5 +233,7 @@ def register_cli(app: Flask) -> None:
         outbox_cli,
         demo_cli,
         notifications_cli,
+        backup_command,
+        restore_command,
     ):
         app.cli.add_command(group)
