@@ -206,31 +206,30 @@ def minutes_pdf(review_id: int):
     return response
 
 
-def _act(review, block: str, action, form, *, notice: str, **form_key):
-    """Run a service call for a form of the page: 200 with the block, 409 or 422 with the form
-    and its text kept (htmx), or a redirect (plain form)."""
+def _attempt(action, form) -> int | None:
+    """Run a service call: None when it succeeded, else 409 (changed meanwhile) or 422 (bad
+    input), with the message on the form and the transaction rolled back; 403 goes up."""
     try:
         action()
     except Conflict as error:
         db.session.rollback()
         form.form_errors.append(error.message)
-        return _show(
-            _review(review.id),
-            block,
-            status=409,
-            forms=form_key and {next(iter(form_key.values())): form},
-        )
+        return 409
     except DomainError as error:
         db.session.rollback()
         if error.status == 403:
             raise
         attach_error(form, error)
-        return _show(
-            _review(review.id),
-            block,
-            status=422,
-            forms=form_key and {next(iter(form_key.values())): form},
-        )
+        return 422
+    return None
+
+
+def _act(review, block: str, action, form, *, notice: str, key: str = ""):
+    """A form of the page: 200 with its block, 409/422 with the form and its text kept
+    (htmx), or a redirect (plain form)."""
+    status = _attempt(action, form)
+    if status is not None:
+        return _show(_review(review.id), block, status=status, forms={key: form} if key else None)
     if wants_fragment():
         return _show(review, block, notice=notice)
     flash(notice, "success")
@@ -241,22 +240,10 @@ def _act(review, block: str, action, form, *, notice: str, **form_key):
 @allow(Permission.ORGANISE_REVIEWS)
 def build_agenda(review_id: int):
     review = _review(review_id)
-    form = ReasonForm(formdata=None)
-    added = {}
-
-    def run():
-        added["n"] = services.build_agenda(review, g.membership, today_in_paris())
-
-    response = _act(
-        review,
-        "agenda",
-        run,
-        form,
-        notice=_(
-            "Ordre du jour préparé à partir de ce qui s'est passé depuis la revue précédente."
-        ),
-    )
-    return response
+    return _act(review, "agenda",
+                lambda: services.build_agenda(review, g.membership, today_in_paris()),
+                ReasonForm(formdata=None),
+                notice=_("Ordre du jour préparé à partir de ce qui s'est passé depuis la revue précédente."))  # fmt: skip
 
 
 @bp.post("/<int:review_id>/points")
@@ -309,30 +296,11 @@ def _item_response(review, item, *, status=200, editing=False, forms=None, notic
 
 
 def _item_act(review, item, action, form, key: str, notice: str, editing=False):
-    try:
-        action()
-    except Conflict as error:
-        db.session.rollback()
-        form.form_errors.append(error.message)
-        return _item_response(
-            _review(review.id),
-            _point(review, item.id),
-            status=409,
-            editing=editing,
-            forms={key: form},
-        )
-    except DomainError as error:
-        db.session.rollback()
-        if error.status == 403:
-            raise
-        attach_error(form, error)
-        return _item_response(
-            _review(review.id),
-            _point(review, item.id),
-            status=422,
-            editing=editing,
-            forms={key: form},
-        )
+    """Like `_act`, for one agenda item (its fragment)."""
+    status = _attempt(action, form)
+    if status is not None:
+        return _item_response(_review(review.id), _point(review, item.id), status=status,
+                              editing=editing, forms={key: form})  # fmt: skip
     if wants_fragment():
         return _item_response(review, item, notice=notice)
     flash(notice, "success")
