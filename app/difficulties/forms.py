@@ -1,7 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField,
     HiddenField,
     MultipleFileField,
     SelectField,
@@ -14,6 +13,7 @@ from wtforms.validators import DataRequired, Length
 from app.difficulties.models import CATEGORIES, SEVERITIES
 from app.difficulties.services import TEXT_MAX, TITLE_MAX
 from app.plan.forms import MultiCheckboxField
+from app.threads.forms import MessageForm  # noqa: F401  (the difficulty page's thread)
 
 
 class DifficultyForm(FlaskForm):
@@ -63,18 +63,3 @@ class TransitionForm(FlaskForm):
     note = TextAreaField(
         _l("Commentaire"), validators=[Length(max=TEXT_MAX)], render_kw={"rows": 3}
     )
-
-
-class MessageForm(FlaskForm):
-    body = TextAreaField(
-        _l("Votre message"),
-        validators=[
-            DataRequired(_l("Écrivez votre message avant de l'envoyer.")),
-            Length(max=TEXT_MAX),
-        ],
-        description=_l(
-            "Mentionnez un membre avec @ suivi de son nom, par exemple @Claire Martin. Mise en forme Markdown acceptée."
-        ),
-        render_kw={"rows": 4},
-    )
-    internal = BooleanField(_l("Note interne : visible seulement de votre partie"))

@@ -54,7 +54,17 @@ def plan_helpers():
         "kind_labels": KIND_LABELS,
         "diff_statuses": DIFF_STATUSES,
         "open_difficulties": _open_difficulties,
+        "discussion_counts": _discussion_counts,
     }
+
+
+def _discussion_counts() -> dict:
+    """Messages the member may read in each item's thread (one query per request)."""
+    from app.threads.discussions import counts
+
+    if "discussion_counts" not in g:
+        g.discussion_counts = counts(g.contract, g.membership)
+    return g.discussion_counts
 
 
 def _open_difficulties() -> dict:
@@ -393,6 +403,49 @@ def item_history(kind: str, item_id: int):
         changes=services.history(kind, item.uid),
         version=item.plan_version,
     )
+
+
+def _discussion(item, *, status=200, form=None):
+    from app.threads import services as threads
+    from app.threads.forms import MessageForm
+
+    return render(
+        "plan/discussion.html", "discussion_panel", status=status, item=item, kind=item.KIND,
+        messages=threads.messages(g.contract.id, item.KIND, item.uid, g.membership),
+        form=form or MessageForm(formdata=None), may_comment=g.membership.may(Permission.COMMENT),
+        version=item.plan_version,
+    )  # fmt: skip
+
+
+@bp.get("/<kind>/<int:item_id>/discussion")
+@allow(MEMBER)
+def item_discussion(kind: str, item_id: int):
+    """The item's thread: its shared messages and one's own side's internal notes."""
+    return _discussion(_item(kind, item_id))
+
+
+@bp.post("/<kind>/<int:item_id>/discussion")
+@allow(Permission.COMMENT)
+@limiter.limit("120/hour")
+def post_in_discussion(kind: str, item_id: int):
+    from app.threads import discussions
+    from app.threads.forms import MessageForm
+
+    item = _item(kind, item_id)
+    form = MessageForm()
+    if form.validate_on_submit():
+        try:
+            discussions.post(
+                g.contract, g.membership, item, form.body.data, internal=form.internal.data
+            )
+        except DomainError as error:
+            db.session.rollback()
+            if error.status == 403:
+                raise
+            attach_error(form, error)
+        else:
+            return _discussion(item)
+    return _discussion(item, status=422, form=form)
 
 
 @bp.post("/apercu")

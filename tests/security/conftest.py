@@ -304,6 +304,7 @@ BODIES: dict[str, Callable[[Fill], dict]] = {
         "note": "On s'en occupe",
     },
     "contract.difficulties.post_message": lambda f: {"body": "Nous regardons."},
+    "contract.plan.post_in_discussion": lambda f: {"body": "Et le coût des chutes ?"},
     "contract.schedule.update": lambda f: {
         "status": "en_cours",
         "progress": "40",
