@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 from app.api import openapi, services
 from app.api.services import ApiError
 from app.errors import DomainError
-from app.extensions import csrf, db, limiter
+from app.extensions import csrf, db, limiter, talisman
 from app.permissions import API_TOKEN, LOGGED_IN, allow
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -39,8 +39,11 @@ def token_required(view: Callable) -> Callable:
     limited = limiter.limit(_rate, key_func=_per_token)(view)
 
     @allow(API_TOKEN)
+    @talisman(force_https=False)  # refused below, never redirected (ASVS 4.1.2)
     @wraps(view)
     def authenticated(*args, **kwargs):
+        if current_app.config["FORCE_HTTPS"] and not request.is_secure:
+            raise services.ApiError(403, "https_requis", _("L'API ne répond qu'en HTTPS."))
         g.api_caller = services.authenticate(
             request.headers.get("Authorization"), request.args.to_dict(flat=False)
         )

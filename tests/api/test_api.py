@@ -304,3 +304,16 @@ def test_a_burst_over_the_token_limit_gets_429_in_json(client, world, issue):
     assert int(blocked.headers["Retry-After"]) > 0
     # The limit is the token's, not everyone's.
     assert client.get("/api/v1/contrat", headers=bearer(other)).status_code == 200
+
+
+def test_the_api_refuses_plain_http_in_production_instead_of_redirecting(make_app):
+    """ASVS 4.1.2: a redirect would have sent the token in clear already, and teaches clients to
+    follow it; the API answers 403 in JSON, the pages keep their HTTPS redirect."""
+    production = make_app("production", SECRET_KEY="k" * 40, RATELIMIT_STORAGE_URI="memory://")
+    client = production.test_client()
+    plain = client.get("/api/v1/indicateurs", headers={"Authorization": "Bearer prg_inconnu"})
+    assert plain.status_code == 403 and plain.get_json()["erreur"]["code"] == "https_requis"
+    secure = client.get("/api/v1/indicateurs", base_url="https://localhost",
+                        headers={"Authorization": "Bearer prg_inconnu"})  # fmt: skip
+    assert secure.status_code == 401
+    assert client.get("/connexion").status_code == 302  # pages: redirected to HTTPS
