@@ -7,7 +7,7 @@ side's own channel for an internal note."""
 
 from __future__ import annotations
 
-from flask import url_for
+from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -50,8 +50,7 @@ def post(
     writers = set(db.session.scalars(select(ThreadMessage.author_id).where(
         ThreadMessage.contract_id == contract.id, ThreadMessage.subject_type == item.KIND,
         ThreadMessage.subject_key == item.uid)))  # fmt: skip
-    path = url_for("contract.plan.version_page", contract_id=contract.id,
-                   version_id=item.plan_version_id) + f"#{item.KIND}-{item.id}"  # fmt: skip
+    path = _path(contract, item)
     who, title = membership.user.full_name, _title(item)
     mentioned = threads.mentioned(message.body, audience)
     notify([m.user for m in mentioned], contract, "mention",
@@ -66,6 +65,15 @@ def post(
                          f"discussion-{item.KIND}-{item.uid}", {})  # fmt: skip
     db.session.commit()
     return message
+
+
+def _path(contract: Contract, item) -> str:
+    """The item on its plan page, from a request, a command or a test alike."""
+    values = {"contract_id": contract.id, "version_id": item.plan_version_id}
+    if has_request_context():
+        return url_for("contract.plan.version_page", **values) + f"#{item.KIND}-{item.id}"
+    with current_app.test_request_context():
+        return url_for("contract.plan.version_page", **values) + f"#{item.KIND}-{item.id}"
 
 
 def _title(item) -> str:
