@@ -385,13 +385,15 @@ def update_follow_up(contract: Contract, membership: Membership, action_uid: str
     if not changes:
         return follow_up or ActionFollowUp(contract_id=contract.id, action_uid=action_uid,
                                            status=status, progress=progress)  # fmt: skip
-    if follow_up is None:
-        follow_up = ActionFollowUp(contract_id=contract.id, action_uid=action_uid)
+    # Read before a new row is pending: a lazy load here would autoflush it half-built.
+    actor_name = membership.user.full_name
+    if follow_up is None:  # complete before it joins the session
+        follow_up = ActionFollowUp(contract_id=contract.id, action_uid=action_uid,
+                                   **{name: clean[name] for name in FIELDS})  # fmt: skip
         db.session.add(follow_up)
     try:  # loading the history may flush already: the race can be lost on either line
         follow_up.events.append(ActionFollowUpEvent(actor_id=membership.user_id,
-                                                    actor_name=membership.user.full_name,
-                                                    changes=changes))  # fmt: skip
+                                                    actor_name=actor_name, changes=changes))  # fmt: skip
         for name in FIELDS:
             setattr(follow_up, name, clean[name])
         follow_up.updated_by_id, follow_up.updated_at = membership.user_id, utcnow()

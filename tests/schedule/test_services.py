@@ -303,3 +303,14 @@ def test_the_deadlines_calendar_has_one_all_day_event_per_dated_action(world, dr
     assert str(second["STATUS"]) == "CANCELLED"
     again = Calendar.from_ical(services.ics_of_deadlines(world.contract))
     assert [str(e["UID"]) for e in again.walk("VEVENT")] == [str(e["UID"]) for e in events]
+
+
+def test_a_first_update_with_nothing_loaded_yet_is_not_taken_for_a_race(world, draft):
+    """The person's name is read before the new follow-up joins the session: a lazy load
+    afterwards would autoflush it half-built and the NOT NULL refusal would pass for a 409."""
+    member = membership_of(world.supplier_lead, world.contract)
+    db.session.commit()
+    db.session.expire_all()  # as in a fresh request: membership.user not loaded
+    follow_up = services.update_follow_up(world.contract, member, draft.action.uid,
+                                          {"status": "en_cours", "progress": "25"}, None, today=TODAY)  # fmt: skip
+    assert (follow_up.status, follow_up.progress) == ("en_cours", 25)
