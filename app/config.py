@@ -123,6 +123,16 @@ class TestConfig(Config):
 
 
 class ProductionConfig(Config):
+    # PostgreSQL connections per worker: each of gunicorn's threads may hold one while it
+    # serves a request (live streams hold none). SQLAlchemy's default (5 + 10) made requests
+    # wait 30 s under load (bench/RESULTS.md); keep workers × (size + overflow) under the
+    # server's max_connections.
+    SQLALCHEMY_ENGINE_OPTIONS = {
+        "pool_size": int(os.environ.get("DB_POOL_SIZE", "20")),
+        "max_overflow": int(os.environ.get("DB_POOL_OVERFLOW", "20")),
+        "pool_timeout": 10,
+        "pool_pre_ping": True,
+    }
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     SESSION_COOKIE_NAME = "__Host-progres"

@@ -297,6 +297,12 @@ def _path(difficulty: Difficulty) -> str:
 
 
 def _event(difficulty, membership, action, source, target, note=""):
+    """Append to the history without flushing the change before its version check."""
+    with db.session.no_autoflush:
+        _append_event(difficulty, membership, action, source, target, note)
+
+
+def _append_event(difficulty, membership, action, source, target, note):
     difficulty.events.append(DifficultyEvent(
         actor_id=membership.user_id, actor_name=membership.user.full_name,
         actor_side=membership.side, action=action, from_status=source, to_status=target,

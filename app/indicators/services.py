@@ -208,6 +208,13 @@ def parse_value(raw) -> Decimal:
 
 def _event(measurement: Measurement, membership: Membership, action: str, changes: dict,
            note: str = "") -> None:  # fmt: skip
+    """Append to the value's history without flushing: loading the history must not write the
+    change before the version check (a lost race is a 409, never a 500)."""
+    with db.session.no_autoflush:
+        _append_event(measurement, membership, action, changes, note)
+
+
+def _append_event(measurement, membership, action, changes, note) -> None:
     measurement.events.append(MeasurementEvent(
         actor_id=membership.user_id, actor_name=membership.user.full_name, action=action,
         changes=changes, note=note,

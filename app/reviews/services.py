@@ -384,12 +384,13 @@ def edit_item(item: AgendaItem, membership: Membership, *, title: str, duration_
     title = (title or "").strip()
     if not title:
         raise DomainError(_("Donnez un intitulé au point."), field="title")
+    who = membership.user.full_name  # loaded before any change: no autoflush ahead of the check
     item.title, item.duration_minutes = title[:300], _minutes(duration_minutes)
     item.presenter, item.details = (
         (presenter or "").strip()[:120],
         (details or "").strip()[:TEXT_MAX],
     )
-    item.updated_at, item.updated_by = utcnow(), membership.user.full_name
+    item.updated_at, item.updated_by = utcnow(), who
     _flush(_("Ce point a été modifié entre-temps : vérifiez avant d'enregistrer."))
     _announce(item.review, f"ordre-du-jour-{item.review_id}")
     db.session.commit()
@@ -540,8 +541,9 @@ def record_outcome(item: AgendaItem, membership: Membership, *, kind: str, text:
     text = (text or "").strip()
     if not text:
         raise DomainError(_("Écrivez la suite donnée à ce point."), field="outcome_text")
+    who = membership.user.full_name  # loaded before any change: no autoflush ahead of the check
     item.outcome_kind, item.outcome_text = kind, text[:TEXT_MAX]
-    item.updated_at, item.updated_by = utcnow(), membership.user.full_name
+    item.updated_at, item.updated_by = utcnow(), who
     if kind == "action" and objective_uid and not item.created_action_uid:
         review = item.review
         if review.status != "en_seance":
@@ -706,9 +708,10 @@ def request_changes(review: Review, membership: Membership, comment: str) -> Non
     comment = (comment or "").strip()
     if not comment:
         raise DomainError(_("Dites ce qu'il faut reprendre."), field="comment")
-    review.minutes_status = "a_reprendre"
-    review.comments.append(MinutesComment(author_id=membership.user_id, author_name=membership.user.full_name,
-                                          side=membership.side, body=comment[:TEXT_MAX]))  # fmt: skip
+    with db.session.no_autoflush:  # the comments are loaded without writing the status first
+        review.minutes_status = "a_reprendre"
+        review.comments.append(MinutesComment(author_id=membership.user_id, author_name=membership.user.full_name,
+                                              side=membership.side, body=comment[:TEXT_MAX]))  # fmt: skip
     record("revue.cr_a_reprendre", actor=membership.user, contract_id=review.contract_id,
            object_type="revue", object_id=review.id, after={"commentaire": comment[:500]})  # fmt: skip
     _notify_other_side(

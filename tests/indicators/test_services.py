@@ -203,3 +203,28 @@ def test_chart_geometry(app, world, indicator, member):
 def test_a_baseline_on_a_periods_first_day_makes_it_the_first_measured():
     (first, *_rest) = periods("trimestrielle", date(2026, 7, 1), date(2026, 12, 31))
     assert (first.start, first.end) == (date(2026, 7, 1), date(2026, 9, 30))
+
+
+def test_a_correction_that_loses_the_race_is_a_conflict_not_a_crash(
+    app, world, indicator, member, monkeypatch
+):
+    """Between the version check and the write, someone else saves: the write finds no row of
+    the version it read (StaleDataError) and the person gets a 409, nothing half-saved."""
+    from sqlalchemy import text
+
+    supplier = member(world.supplier_lead)
+    with app.test_request_context():
+        value = services.enter_value(world.contract, supplier, indicator, period_start=date(2027, 1, 1),
+                                     value="15", today=TODAY)  # fmt: skip
+        seen = value.version
+        real = services._append_event
+
+        def someone_else_saves_first(measurement, *args):
+            db.session.execute(text("UPDATE measurement SET version = version + 1 WHERE id = :id"),
+                               {"id": measurement.id})  # fmt: skip
+            real(measurement, *args)
+
+        monkeypatch.setattr(services, "_append_event", someone_else_saves_first)
+        with pytest.raises(Conflict):
+            services.enter_value(world.contract, supplier, indicator, period_start=date(2027, 1, 1),
+                                 value="16", seen_version=seen, today=TODAY)  # fmt: skip
