@@ -30,7 +30,7 @@ def index():
 def _home(form=None, status=200, notice=None, fragment=False):
     """The contract's page; only the invitation panel when an htmx invitation was posted."""
     from app.difficulties.deadlines import today_in_paris
-    from app.difficulties.services import counts
+    from app.difficulties.register import counts
     from app.reviews.services import short_windows
 
     may_invite = g.membership.may(Permission.INVITE_MEMBERS)

@@ -4,7 +4,7 @@ from flask import Blueprint, Response, abort, flash, g, redirect, request, url_f
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
-from app.difficulties import services
+from app.difficulties import register, services
 from app.difficulties.deadlines import today_in_paris
 from app.difficulties.forms import DifficultyForm, MessageForm, TransitionForm
 from app.difficulties.models import CATEGORIES, LINKABLE, SEVERITIES, STATUSES
@@ -38,15 +38,15 @@ def _difficulty(difficulty_id: int):
 @bp.get("/")
 @allow(MEMBER)
 def index():
-    filters = services.Filters.from_args(request.args)
+    filters = register.Filters.from_args(request.args)
     return render(
         "difficulties/index.html",
         "register",
         filters=filters,
-        difficulties=services.register(g.contract, filters),
-        counts=services.counts(g.contract),
-        items=services.linkable_items(g.contract),
-        titles=services.item_titles(g.contract),
+        difficulties=register.register(g.contract, filters),
+        counts=register.counts(g.contract),
+        items=register.linkable_items(g.contract),
+        titles=register.item_titles(g.contract),
         may_raise=g.membership.may(Permission.HANDLE_DIFFICULTIES),
     )
 
@@ -54,9 +54,9 @@ def index():
 @bp.get("/export.csv")
 @allow(MEMBER)
 def export():
-    filters = services.Filters.from_args(request.args)
-    body = services.register_csv(
-        g.contract, services.register(g.contract, filters), today_in_paris()
+    filters = register.Filters.from_args(request.args)
+    body = register.register_csv(
+        g.contract, register.register(g.contract, filters), today_in_paris()
     )
     name = f"difficultes-{g.contract.reference}-{today_in_paris():%Y-%m-%d}.csv"
     return Response(body, mimetype="text/csv; charset=utf-8",
@@ -69,7 +69,7 @@ def export():
 def _raise_form(form=None):
     form = form or DifficultyForm()
     form.items.choices = [
-        SelectChoice(uid, title) for _kind, uid, title in services.linkable_items(g.contract)
+        SelectChoice(uid, title) for _kind, uid, title in register.linkable_items(g.contract)
     ]
     return form
 
@@ -78,7 +78,7 @@ def _raise_page(form, status=200):
     from app.attachments.services import ACCEPT_ATTRIBUTE, accepted_formats_text
 
     return render("difficulties/new.html", status=status, form=form,
-                  items=services.linkable_items(g.contract), accept=ACCEPT_ATTRIBUTE,
+                  items=register.linkable_items(g.contract), accept=ACCEPT_ATTRIBUTE,
                   formats=accepted_formats_text())  # fmt: skip
 
 
@@ -125,7 +125,7 @@ def _show(difficulty, *blocks, status=200, transition_form=None, failed_action=N
         *blocks,
         status=status,
         difficulty=difficulty,
-        titles=services.item_titles(g.contract),
+        titles=register.item_titles(g.contract),
         actions=services.available_actions(g.membership, difficulty),
         transition_form=transition_form,
         failed_action=failed_action,

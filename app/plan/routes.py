@@ -69,7 +69,7 @@ def _discussion_counts() -> dict:
 
 def _open_difficulties() -> dict:
     """Each item's unresolved difficulties (by uid), read once per request."""
-    from app.difficulties.services import open_by_item
+    from app.difficulties.register import open_by_item
 
     if "open_difficulties" not in g:
         g.open_difficulties = open_by_item(g.contract)

@@ -284,7 +284,7 @@ def backlog(contract: Contract) -> list[TopicProposal]:
 def agenda_sources(review: Review, today: date) -> list[dict]:
     """What happened since the previous review, as agenda items to be (source, key, title…)."""
     from app.dashboard.services import summaries
-    from app.difficulties.services import for_next_review
+    from app.difficulties.register import for_next_review
 
     contract = review.contract
     previous = previous_review(review)

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
-from app.difficulties import services
+from app.difficulties import register, services
 from app.difficulties.deadlines import add_working_days
 from app.errors import Conflict, DomainError, NotAllowed
 from app.extensions import db
@@ -226,24 +226,24 @@ def test_register_filters_and_counts(world, draft, raise_one):
     step(b, world.supplier_lead, "prendre_en_compte")
     a.response_due = date(2026, 1, 5)
     db.session.commit()
-    f = services.Filters
-    assert [d.id for d in services.register(world.contract, f(status="ouverte"))] == [a.id]
-    assert [d.id for d in services.register(world.contract, f(side="acheteur"))] == [b.id]
-    assert [d.id for d in services.register(world.contract, f(severity="critique"))] == [b.id]
-    assert [d.id for d in services.register(world.contract, f(overdue=True))] == [a.id]
-    assert {d.id for d in services.register(world.contract, f(item=draft.objective.uid))} == {
+    f = register.Filters
+    assert [d.id for d in register.register(world.contract, f(status="ouverte"))] == [a.id]
+    assert [d.id for d in register.register(world.contract, f(side="acheteur"))] == [b.id]
+    assert [d.id for d in register.register(world.contract, f(severity="critique"))] == [b.id]
+    assert [d.id for d in register.register(world.contract, f(overdue=True))] == [a.id]
+    assert {d.id for d in register.register(world.contract, f(item=draft.objective.uid))} == {
         a.id,
         b.id,
     }
-    counts = services.counts(world.contract)
+    counts = register.counts(world.contract)
     assert (counts["toutes"], counts["non_resolues"], counts["en_retard"], counts["ouverte"]) == (
         2,
         2,
         1,
         1,
     )
-    assert services.register(world.other_contract, f()) == []
-    assert set(services.open_by_item(world.contract)) == {draft.objective.uid}
+    assert register.register(world.other_contract, f()) == []
+    assert set(register.open_by_item(world.contract)) == {draft.objective.uid}
 
 
 def test_next_review_takes_the_unresolved_and_those_sent_to_review(world, raise_one):
@@ -255,10 +255,10 @@ def test_next_review_takes_the_unresolved_and_those_sent_to_review(world, raise_
     done = raise_one(title="Résolue sans revue")
     step(done, world.buyer_lead, "prendre_en_compte")
     step(done, world.buyer_lead, "resoudre", "Réglée")
-    agenda = services.for_next_review(world.contract, since=None)
+    agenda = register.for_next_review(world.contract, since=None)
     assert [d.id for d in agenda] == [open_one.id, sent.id]
     later = datetime.now(UTC) + timedelta(days=1)  # a review held after all that
-    assert [d.id for d in services.for_next_review(world.contract, since=later)] == [open_one.id]
+    assert [d.id for d in register.for_next_review(world.contract, since=later)] == [open_one.id]
 
 
 def test_reminders_go_once_a_day_to_the_other_side(world, raise_one):
@@ -277,8 +277,8 @@ def test_reminders_go_once_a_day_to_the_other_side(world, raise_one):
 
 def test_csv_export_neutralises_formulas(world, raise_one):
     raise_one(title='=HYPERLINK("http://x")', request="+33 6 00 00 00 00")
-    text = services.register_csv(
-        world.contract, services.register(world.contract, services.Filters()), date.today()
+    text = register.register_csv(
+        world.contract, register.register(world.contract, register.Filters()), date.today()
     )
     assert "'=HYPERLINK" in text and "'+33" in text
     assert text.startswith("\ufeffN°;Objet;Statut")
