@@ -7,6 +7,9 @@ from sqlalchemy import select
 
 from app.contracts.models import Contract, Membership
 from app.extensions import db
+from app.reviews import agenda as review_agenda
+from app.reviews import meeting as review_meeting
+from app.reviews import minutes as review_minutes
 from app.reviews import services as reviews
 
 
@@ -26,26 +29,26 @@ def build(contract: Contract) -> None:
         contract, claire, kind="revue_performance", day=date(2026, 10, 6), at=time(14, 0),
         duration_minutes=90, place="Hôtel de la Métropole, salle 3.12", member_ids=everyone,
     )  # fmt: skip
-    reviews.add_item(first, claire, "Lancement du plan de progrès : rôles et calendrier", 20)
-    reviews.add_item(first, claire, "Premiers relevés des matières recyclées", 20)
-    reviews.start_meeting(first, claire)
+    review_agenda.add_item(first, claire, "Lancement du plan de progrès : rôles et calendrier", 20)
+    review_agenda.add_item(first, claire, "Premiers relevés des matières recyclées", 20)
+    review_meeting.start_meeting(first, claire)
     kickoff, recycled = first.items
-    reviews.save_notes(kickoff, claire, "Les référents sont confirmés ; revue suivante début décembre.",
+    review_meeting.save_notes(kickoff, claire, "Les référents sont confirmés ; revue suivante début décembre.",
                        kickoff.version)  # fmt: skip
-    reviews.record_outcome(kickoff, claire, kind="decision", text="Revues début décembre et début juin.",
+    review_meeting.record_outcome(kickoff, claire, kind="decision", text="Revues début décembre et début juin.",
                            seen_version=kickoff.version)  # fmt: skip
-    reviews.save_notes(recycled, sophie, "Le titulaire présente la méthode de relevé par bon de livraison.",
+    review_meeting.save_notes(recycled, sophie, "Le titulaire présente la méthode de relevé par bon de livraison.",
                        recycled.version)  # fmt: skip
-    reviews.close_meeting(first, claire)
-    reviews.save_summary(first, claire, "Revue de lancement : le plan est en vigueur, la méthode de "
+    review_meeting.close_meeting(first, claire)
+    review_minutes.save_summary(first, claire, "Revue de lancement : le plan est en vigueur, la méthode de "
                          "mesure des matières recyclées est partagée.", first.version)  # fmt: skip
-    reviews.submit_minutes(first, claire)
-    reviews.approve_minutes(first, sophie)
+    review_minutes.submit_minutes(first, claire)
+    review_minutes.approve_minutes(first, sophie)
     second = reviews.schedule_review(
         contract, claire, kind="comite_pilotage", day=date(2026, 12, 8), at=time(9, 30),
         duration_minutes=120, place="Hôtel de la Métropole, salle 3.12",
         video_link="https://visio.grandlyon.example/comite-0142", member_ids=everyone,
     )  # fmt: skip
-    reviews.propose_topic(contract, sophie, "Calendrier des livraisons d'été",
+    review_agenda.propose_topic(contract, sophie, "Calendrier des livraisons d'été",
                           "Regrouper les livraisons de juillet et d'août.")  # fmt: skip
-    reviews.build_agenda(second, claire, date(2026, 11, 25))
+    review_agenda.build_agenda(second, claire, date(2026, 11, 25))

@@ -16,6 +16,9 @@ from app.extensions import db
 from app.forms import attach_error
 from app.permissions import LOGGED_IN, MEMBER, Permission, allow
 from app.rendering import render, wants_fragment
+from app.reviews import agenda as review_agenda
+from app.reviews import meeting as review_meeting
+from app.reviews import minutes as review_minutes
 from app.reviews import services
 from app.reviews.forms import (
     AssessmentForm,
@@ -75,7 +78,7 @@ def _index(topic_form=None, status=200):
     reviews = services.reviews_of(g.contract)
     return render("reviews/index.html", status=status, reviews=reviews,
                   short=services.short_windows(g.contract, today_in_paris(), reviews),
-                  backlog=services.backlog(g.contract), topic_form=topic_form or TopicForm(formdata=None),
+                  backlog=review_agenda.backlog(g.contract), topic_form=topic_form or TopicForm(formdata=None),
                   may_organise=g.membership.may(Permission.ORGANISE_REVIEWS))  # fmt: skip
 
 
@@ -90,7 +93,7 @@ def index():
 def propose_topic():
     form = TopicForm()
     if form.validate_on_submit():
-        services.propose_topic(g.contract, g.membership, form.title.data, form.details.data)
+        review_agenda.propose_topic(g.contract, g.membership, form.title.data, form.details.data)
         flash(
             _("Sujet proposé : il sera inscrit à l'ordre du jour de la prochaine revue."), "success"
         )
@@ -158,11 +161,11 @@ def new():
 def _show(review, *blocks, status=200, forms=None, notice=None):
     return render(
         PAGE, *blocks, status=status, review=review, forms=forms or {}, notice=notice,
-        total=services.total_minutes(review), objectives=_objectives(review),
+        total=review_agenda.total_minutes(review), objectives=_objectives(review),
         may_organise=g.membership.may(Permission.ORGANISE_REVIEWS) and not review.minutes_frozen,
         may_comment=g.membership.may(Permission.COMMENT) and not review.minutes_frozen,
-        may_write=services.may_write_minutes(review, g.membership),
-        may_judge=services.may_judge_minutes(review, g.membership),
+        may_write=review_minutes.may_write_minutes(review, g.membership),
+        may_judge=review_minutes.may_judge_minutes(review, g.membership),
         may_hand_over=(g.membership.side == "acheteur" and g.membership.is_lead
                        and not review.minutes_frozen and review.minutes_status != "soumis"),
         side=g.membership.side,
@@ -241,7 +244,7 @@ def _act(review, block: str, action, form, *, notice: str, key: str = ""):
 def build_agenda(review_id: int):
     review = _review(review_id)
     return _act(review, "agenda",
-                lambda: services.build_agenda(review, g.membership, today_in_paris()),
+                lambda: review_agenda.build_agenda(review, g.membership, today_in_paris()),
                 ReasonForm(formdata=None),
                 notice=_("Ordre du jour préparé à partir de ce qui s'est passé depuis la revue précédente."))  # fmt: skip
 
@@ -252,7 +255,7 @@ def add_point(review_id: int):
     review = _review(review_id)
     form = ItemForm()
     form.validate_on_submit()
-    return _act(review, "agenda", lambda: services.add_item(review, g.membership, form.title.data,
+    return _act(review, "agenda", lambda: review_agenda.add_item(review, g.membership, form.title.data,
                                                               form.duration_minutes.data or 10),
                 form, notice=_("Point ajouté."), key="nouveau")  # fmt: skip
 
@@ -284,7 +287,7 @@ def _objectives(review):
 def _item_context(review, item, *, editing=False, forms=None, notice=None, status_text=None):
     objectives = _objectives(review)
     return {"review": review, "item": item, "editing": editing, "forms": forms or {}, "notice": notice,
-            "objectives": objectives, "total": services.total_minutes(review),
+            "objectives": objectives, "total": review_agenda.total_minutes(review),
             "may_organise": g.membership.may(Permission.ORGANISE_REVIEWS) and not review.minutes_frozen,
             "may_comment": g.membership.may(Permission.COMMENT) and not review.minutes_frozen,
             "side": g.membership.side}  # fmt: skip
@@ -314,7 +317,7 @@ def edit_point(review_id: int, point_id: int):
     item = _point(review, point_id)
     form = ItemForm()
     form.validate_on_submit()
-    return _item_act(review, item, lambda: services.edit_item(
+    return _item_act(review, item, lambda: review_agenda.edit_item(
         item, g.membership, title=form.title.data, duration_minutes=form.duration_minutes.data,
         presenter=form.presenter.data, details=form.details.data, seen_version=_version(form.version.data)),
         form, "item", _("Point enregistré."), editing=True)  # fmt: skip
@@ -325,7 +328,7 @@ def edit_point(review_id: int, point_id: int):
 def move_point(review_id: int, point_id: int):
     review = _review(review_id)
     item = _point(review, point_id)
-    services.move_item(item, g.membership, -1 if request.form.get("direction") == "-1" else 1)
+    review_agenda.move_item(item, g.membership, -1 if request.form.get("direction") == "-1" else 1)
     if wants_fragment():
         return _show(review, "agenda")
     return redirect(url_for(".show", review_id=review.id) + "#ordre-du-jour")
@@ -335,7 +338,7 @@ def move_point(review_id: int, point_id: int):
 @allow(Permission.ORGANISE_REVIEWS)
 def remove_point(review_id: int, point_id: int):
     review = _review(review_id)
-    services.remove_item(_point(review, point_id), g.membership)
+    review_agenda.remove_item(_point(review, point_id), g.membership)
     if wants_fragment():
         return _show(review, "agenda", notice=_("Point retiré de l'ordre du jour."))
     flash(_("Point retiré de l'ordre du jour."), "success")
@@ -348,7 +351,7 @@ def save_notes(review_id: int, point_id: int):
     review = _review(review_id)
     item = _point(review, point_id)
     form = NotesForm()
-    return _item_act(review, item, lambda: services.save_notes(
+    return _item_act(review, item, lambda: review_meeting.save_notes(
         item, g.membership, form.notes.data, _version(form.version.data)), form, "notes",
         _("Notes enregistrées."))  # fmt: skip
 
@@ -359,7 +362,7 @@ def record_outcome(review_id: int, point_id: int):
     review = _review(review_id)
     item = _point(review, point_id)
     form = OutcomeForm()
-    return _item_act(review, item, lambda: services.record_outcome(
+    return _item_act(review, item, lambda: review_meeting.record_outcome(
         item, g.membership, kind=form.outcome_kind.data, text=form.outcome_text.data,
         seen_version=_version(form.version.data), objective_uid=form.objective_uid.data or "",
         owner_side=form.owner_side.data, due=form.due.data if form.due.validate(form) else None),
@@ -379,7 +382,7 @@ def assess(review_id: int, assessment_id: int):
     else:
         met = {"oui": True, "non": False}.get(form.met.data or "")
         values = {"met": met, "decision": form.decision.data or None, "note": form.note.data or ""}
-    return _act(review, "assessments", lambda: services.assess(
+    return _act(review, "assessments", lambda: review_meeting.assess(
         assessment, g.membership, seen_version=_version(form.version.data), **values),
         form, notice=_("Évaluation enregistrée."), key=f"evaluation-{assessment.id}")  # fmt: skip
 
@@ -392,8 +395,8 @@ def meeting(review_id: int, meeting_step: str):
         abort(404)
     review = _review(review_id)
     form = ReasonForm(formdata=None)
-    action = {"ouvrir": services.start_meeting, "clore": services.close_meeting,
-              "projet": services.open_meeting_draft}[step]  # fmt: skip
+    action = {"ouvrir": review_meeting.start_meeting, "clore": review_meeting.close_meeting,
+              "projet": review_meeting.open_meeting_draft}[step]  # fmt: skip
     notice = {"ouvrir": _("La séance est ouverte : les notes s'écrivent à plusieurs, en direct."),
               "clore": _("La séance est close : la partie dont c'est le tour rédige le compte-rendu."),
               "projet": _("Un projet de plan est ouvert pour la revue : les modifications du plan faites en séance y vont.")}[step]  # fmt: skip
@@ -427,15 +430,15 @@ def minutes(review_id: int, minutes_step: str):
 
     def run():
         if step == "synthese":
-            services.save_summary(review, me, form.summary.data, _version(form.version.data))
+            review_minutes.save_summary(review, me, form.summary.data, _version(form.version.data))
         elif step == "relais":
-            services.hand_over(review, me, form.reason.data)
+            review_minutes.hand_over(review, me, form.reason.data)
         elif step == "reprendre":
-            services.request_changes(review, me, form.reason.data)
+            review_minutes.request_changes(review, me, form.reason.data)
         elif step == "soumettre":
-            services.submit_minutes(review, me)
+            review_minutes.submit_minutes(review, me)
         else:
-            services.approve_minutes(review, me)
+            review_minutes.approve_minutes(review, me)
 
     notice = {
         "synthese": _("Synthèse enregistrée."),

@@ -9,6 +9,8 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from app.extensions import db
+from app.reviews import agenda as review_agenda
+from app.reviews import meeting as review_meeting
 from app.reviews import services
 from app.reviews.models import Review
 from tests.helpers import logged_in_client, page_text
@@ -52,8 +54,8 @@ def _review_in_session(world):
     review = services.schedule_review(world.contract, buyer, kind="revue_performance", day=date(2027, 3, 10),
                                       at=time(14), duration_minutes=60, place="Salle 3",
                                       member_ids=[m.user_id for m in world.contract.memberships])  # fmt: skip
-    services.add_item(review, buyer, "Tenues d'hiver", 15)
-    services.start_meeting(review, buyer)
+    review_agenda.add_item(review, buyer, "Tenues d'hiver", 15)
+    review_meeting.start_meeting(review, buyer)
     return review
 
 

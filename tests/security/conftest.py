@@ -49,6 +49,8 @@ from app.indicators import services as indicator_values
 from app.permissions import AccessRule, is_static
 from app.plan import services as items
 from app.plan import versions
+from app.reviews import agenda as review_agenda
+from app.reviews import meeting as review_meeting
 from app.reviews import services as reviews
 from app.reviews.models import ResultAssessment, Review
 from tests import factories
@@ -322,8 +324,8 @@ BODIES: dict[str, Callable[[Fill], dict]] = {
         "duration": "90",
         "place": "Salle 3",
     },
-    "contract.reviews.propose_topic": lambda f: {"title": "Livraisons d'été"},
-    "contract.reviews.build_agenda": lambda f: {},
+    "contract.review_agenda.propose_topic": lambda f: {"title": "Livraisons d'été"},
+    "contract.review_agenda.build_agenda": lambda f: {},
     "contract.reviews.add_point": lambda f: {"title": "Point divers", "duration_minutes": "5"},
     "contract.reviews.edit_point": lambda f: {
         "title": "Tenues d'hiver",
@@ -332,16 +334,16 @@ BODIES: dict[str, Callable[[Fill], dict]] = {
     },
     "contract.reviews.move_point": lambda f: {"direction": "1"},
     "contract.reviews.remove_point": lambda f: {},
-    "contract.reviews.save_notes": lambda f: {
+    "contract.review_meeting.save_notes": lambda f: {
         "notes": "Prototypes présentés.",
         "version": f.side("point_id").point[1],
     },
-    "contract.reviews.record_outcome": lambda f: {
+    "contract.review_meeting.record_outcome": lambda f: {
         "outcome_kind": "information",
         "outcome_text": "Pour information.",
         "version": f.side("point_id").point[1],
     },
-    "contract.reviews.assess": lambda f: (
+    "contract.review_meeting.assess": lambda f: (
         {"justification": "Matière manquante.", "version": f.side("assessment_id").assessment[1]}
         if f.case.role.startswith("supplier")
         else {"met": "oui", "version": f.side("assessment_id").assessment[1]}
@@ -612,8 +614,8 @@ def _side(contract, lead) -> Side:
         contract, buyer, kind="revue_performance", day=today, at=time(14, 0), duration_minutes=90,
         place="Salle 3", member_ids=[buyer.user_id],
     )  # fmt: skip
-    point = reviews.add_item(review, buyer, "Tenues d'hiver", 15)
-    reviews.start_meeting(review, buyer)
+    point = review_agenda.add_item(review, buyer, "Tenues d'hiver", 15)
+    review_meeting.start_meeting(review, buyer)
     review.assessments.append(
         ResultAssessment(objective_uid=objective.uid, objective_title=objective.title)
     )
