@@ -324,8 +324,8 @@ BODIES: dict[str, Callable[[Fill], dict]] = {
         "duration": "90",
         "place": "Salle 3",
     },
-    "contract.review_agenda.propose_topic": lambda f: {"title": "Livraisons d'été"},
-    "contract.review_agenda.build_agenda": lambda f: {},
+    "contract.reviews.propose_topic": lambda f: {"title": "Livraisons d'été"},
+    "contract.reviews.build_agenda": lambda f: {},
     "contract.reviews.add_point": lambda f: {"title": "Point divers", "duration_minutes": "5"},
     "contract.reviews.edit_point": lambda f: {
         "title": "Tenues d'hiver",
@@ -334,16 +334,16 @@ BODIES: dict[str, Callable[[Fill], dict]] = {
     },
     "contract.reviews.move_point": lambda f: {"direction": "1"},
     "contract.reviews.remove_point": lambda f: {},
-    "contract.review_meeting.save_notes": lambda f: {
+    "contract.reviews.save_notes": lambda f: {
         "notes": "Prototypes présentés.",
         "version": f.side("point_id").point[1],
     },
-    "contract.review_meeting.record_outcome": lambda f: {
+    "contract.reviews.record_outcome": lambda f: {
         "outcome_kind": "information",
         "outcome_text": "Pour information.",
         "version": f.side("point_id").point[1],
     },
-    "contract.review_meeting.assess": lambda f: (
+    "contract.reviews.assess": lambda f: (
         {"justification": "Matière manquante.", "version": f.side("assessment_id").assessment[1]}
         if f.case.role.startswith("supplier")
         else {"met": "oui", "version": f.side("assessment_id").assessment[1]}
