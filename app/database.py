@@ -27,3 +27,18 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def flush_or_conflict(message: str) -> None:
+    """Write the pending changes now: a row changed since it was read (its version moved,
+    SQLAlchemy's StaleDataError) is a lost race, answered as a 409 with `message`, never a 500."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from app.errors import Conflict
+    from app.extensions import db
+
+    try:
+        db.session.flush()
+    except StaleDataError as error:
+        db.session.rollback()
+        raise Conflict(message) from error

@@ -19,6 +19,29 @@ def attach_error(form: FlaskForm, error: DomainError) -> None:
         form.form_errors.append(error.message)
 
 
+def attempt(action, form) -> int | None:
+    """Run a service call for a posted form: None when it went through. Otherwise the
+    transaction is rolled back, the refusal shown on the form (its text kept), and the status to
+    answer returned: 409 if the thing changed meanwhile, 422 for bad input. A refusal of the
+    person's right (403) goes up to the error pages."""
+    from app.errors import Conflict
+    from app.extensions import db
+
+    try:
+        action()
+    except Conflict as error:
+        db.session.rollback()
+        form.form_errors.append(error.message)
+        return 409
+    except DomainError as error:
+        db.session.rollback()
+        if error.status == 403:
+            raise
+        attach_error(form, error)
+        return 422
+    return None
+
+
 def is_local_url(target: str | None) -> bool:
     """Only paths of this site: never another host, never a scheme-relative `//host`."""
     if not target or not target.startswith("/") or target.startswith("//"):

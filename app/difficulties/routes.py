@@ -8,9 +8,9 @@ from app.difficulties import register, services
 from app.difficulties.deadlines import today_in_paris
 from app.difficulties.forms import DifficultyForm, MessageForm, TransitionForm
 from app.difficulties.models import CATEGORIES, LINKABLE, SEVERITIES, STATUSES
-from app.errors import Conflict, DomainError
+from app.errors import DomainError
 from app.extensions import db, limiter
-from app.forms import attach_error
+from app.forms import attach_error, attempt
 from app.permissions import MEMBER, Permission, allow
 from app.rendering import render, wants_fragment
 
@@ -167,27 +167,17 @@ def transition(difficulty_id: int, action: str):
             seen = int(form.version.data or -1)
         except ValueError:
             seen = -1
-        try:
-            services.apply_transition(difficulty, g.membership, action, seen_version=seen,
-                                      note=form.note.data)  # fmt: skip
-        except Conflict as error:
-            db.session.rollback()
-            difficulty = _difficulty(difficulty_id)
-            form.form_errors.append(error.message)
-            return _show(difficulty, "follow_up", status=409, transition_form=form,
-                         failed_action=action)  # fmt: skip
-        except DomainError as error:
-            db.session.rollback()
-            if error.status == 403:
-                raise
-            attach_error(form, error)
-        else:
-            notice = _("C'est enregistré : la difficulté est désormais « %(status)s ».",
-                       status=STATUSES[difficulty.status])  # fmt: skip
-            if wants_fragment():
-                return _show(difficulty, "follow_up", notice=notice)
-            flash(notice, "success")
-            return redirect(url_for(".show", difficulty_id=difficulty.id))
+        status = attempt(lambda: services.apply_transition(
+            difficulty, g.membership, action, seen_version=seen, note=form.note.data), form)  # fmt: skip
+        if status is not None:
+            return _show(_difficulty(difficulty_id), "follow_up", status=status,
+                         transition_form=form, failed_action=action)  # fmt: skip
+        notice = _("C'est enregistré : la difficulté est désormais « %(status)s ».",
+                   status=STATUSES[difficulty.status])  # fmt: skip
+        if wants_fragment():
+            return _show(difficulty, "follow_up", notice=notice)
+        flash(notice, "success")
+        return redirect(url_for(".show", difficulty_id=difficulty.id))
     return _show(difficulty, "follow_up", status=422, transition_form=form, failed_action=action)
 
 

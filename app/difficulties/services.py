@@ -15,11 +15,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.audit.services import record
 from app.auth.models import User
 from app.contracts.models import Contract, Membership
+from app.database import flush_or_conflict
 from app.db_types import utcnow
 from app.difficulties.deadlines import add_working_days, today_in_paris
 from app.difficulties.models import (
@@ -268,11 +268,10 @@ def apply_transition(difficulty: Difficulty, membership: Membership, action: str
     elif action == "rouvrir":
         difficulty.resolved_at = difficulty.closed_at = None
     _event(difficulty, membership, action, source, transition.target, note)
-    try:
-        db.session.flush()
-    except StaleDataError as error:  # someone else's step won the race since our read
-        db.session.rollback()
-        raise Conflict(_("La difficulté vient d'être modifiée par quelqu'un d'autre : rechargez la page.")) from error  # fmt: skip
+    # Someone else's step may have won the race since our read.
+    flush_or_conflict(
+        _("La difficulté vient d'être modifiée par quelqu'un d'autre : rechargez la page.")
+    )
     record(f"difficulte.{action}", actor=membership.user, contract_id=difficulty.contract_id,
            object_type="difficulte", object_id=difficulty.id,
            before={"statut": source}, after={"statut": transition.target, "note": note})  # fmt: skip

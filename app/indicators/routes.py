@@ -7,9 +7,9 @@ from flask import Blueprint, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 
 from app.difficulties.deadlines import today_in_paris
-from app.errors import Conflict, DomainError
+from app.errors import DomainError
 from app.extensions import db
-from app.forms import attach_error
+from app.forms import attempt
 from app.indicators import services
 from app.indicators.forms import ValidationForm, ValueForm
 from app.indicators.models import SOURCES, VALIDATIONS, Measurement
@@ -108,28 +108,23 @@ def enter(uid: str):
     form = ValueForm()
     start = _period_start(form.period_start.data or "")
     if form.validate_on_submit():
-        try:
-            evidence = _evidence(request.files.get(form.evidence.name))
+
+        def enter_value():
             services.enter_value(
                 g.contract, g.membership, indicator, period_start=start,
-                value=form.value.data, comment=form.comment.data, evidence=evidence,
+                value=form.value.data, comment=form.comment.data,
+                evidence=_evidence(request.files.get(form.evidence.name)),
                 seen_version=int(form.version.data) if (form.version.data or "").isdigit() else None,
             )  # fmt: skip
-        except Conflict as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-            return _page(indicator, "live_values", status=409, editing=start, form=form)
-        except DomainError as error:
-            db.session.rollback()
-            if error.status == 403:
-                raise
-            attach_error(form, error)
-        else:
+
+        status = attempt(enter_value, form)
+        if status is None:
             notice = _("Valeur enregistrée : l'autre partie peut la valider.")
             if wants_fragment():
                 return _page(indicator, "live_values", notice=notice)
             flash(notice, "success")
             return redirect(url_for(".show", uid=uid))
+        return _page(indicator, "live_values", status=status, editing=start, form=form)
     return _page(indicator, "live_values", status=422, editing=start, form=form)
 
 
@@ -163,27 +158,17 @@ def validate(uid: str, measurement_id: int):
     measurement = _measurement(indicator, measurement_id)
     form = ValidationForm()
     if form.validate_on_submit():
-        try:
-            services.validate_value(
-                g.contract, g.membership, measurement, decision=form.decision.data,
-                note=form.note.data,
-                seen_version=int(form.version.data) if (form.version.data or "").isdigit() else -1,
-            )  # fmt: skip
-        except Conflict as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-            return _page(indicator, "live_values", status=409, validating=measurement_id,
-                         validation_form=form)  # fmt: skip
-        except DomainError as error:
-            db.session.rollback()
-            if error.status == 403:
-                raise
-            attach_error(form, error)
-        else:
+        status = attempt(lambda: services.validate_value(
+            g.contract, g.membership, measurement, decision=form.decision.data, note=form.note.data,
+            seen_version=int(form.version.data) if (form.version.data or "").isdigit() else -1,
+        ), form)  # fmt: skip
+        if status is None:
             notice = _("Votre avis sur la valeur est enregistré.")
             if wants_fragment():
                 return _page(indicator, "live_values", notice=notice)
             flash(notice, "success")
             return redirect(url_for(".show", uid=uid))
+        return _page(indicator, "live_values", status=status, validating=measurement_id,
+                     validation_form=form)  # fmt: skip
     return _page(indicator, "live_values", status=422, validating=measurement_id,
                  validation_form=form)  # fmt: skip

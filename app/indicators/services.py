@@ -13,10 +13,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.audit.services import record
 from app.contracts.models import Contract, Membership
+from app.database import flush_or_conflict
 from app.difficulties.deadlines import today_in_paris
 from app.errors import Conflict, DomainError, NotAllowed
 from app.extensions import db
@@ -281,13 +281,7 @@ def enter_value(contract: Contract, membership: Membership, indicator: Indicator
         measurement.source = source
         _event(measurement, membership, "correction", changes)
         action = "mesure.correction"
-    try:
-        db.session.flush()
-    except StaleDataError as error:
-        db.session.rollback()
-        raise Conflict(
-            _("Quelqu'un vient de modifier cette valeur : rechargez la page.")
-        ) from error
+    flush_or_conflict(_("Quelqu'un vient de modifier cette valeur : rechargez la page."))
     record(action, actor=membership.user, contract_id=contract.id, object_type="mesure",
            object_id=measurement.id,
            after={"indicateur": indicator.uid, "periode": period.start.isoformat(),
@@ -321,13 +315,7 @@ def validate_value(contract: Contract, membership: Membership, measurement: Meas
     measurement.validated_by_id, measurement.validated_at = membership.user_id, utcnow()
     _event(measurement, membership, "validation" if decision == "validee" else "question",
            {"validation": [before, decision]}, note)  # fmt: skip
-    try:
-        db.session.flush()
-    except StaleDataError as error:
-        db.session.rollback()
-        raise Conflict(
-            _("Quelqu'un vient de modifier cette valeur : rechargez la page.")
-        ) from error
+    flush_or_conflict(_("Quelqu'un vient de modifier cette valeur : rechargez la page."))
     record(f"mesure.{decision}", actor=membership.user, contract_id=contract.id,
            object_type="mesure", object_id=measurement.id, after={"note": note})  # fmt: skip
     _announce(contract, measurement.indicator_uid)

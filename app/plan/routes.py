@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from app.errors import DomainError
 from app.extensions import db, limiter
-from app.forms import attach_error
+from app.forms import attach_error, attempt
 from app.markdown import render_markdown
 from app.permissions import MEMBER, Permission, allow
 from app.plan import presence, services, versions
@@ -434,17 +434,11 @@ def post_in_discussion(kind: str, item_id: int):
     item = _item(kind, item_id)
     form = MessageForm()
     if form.validate_on_submit():
-        try:
-            discussions.post(
-                g.contract, g.membership, item, form.body.data, internal=form.internal.data
-            )
-        except DomainError as error:
-            db.session.rollback()
-            if error.status == 403:
-                raise
-            attach_error(form, error)
-        else:
+        status = attempt(lambda: discussions.post(g.contract, g.membership, item, form.body.data,
+                                                  internal=form.internal.data), form)  # fmt: skip
+        if status is None:
             return _discussion(item)
+        return _discussion(item, status=status, form=form)
     return _discussion(item, status=422, form=form)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.audit.services import record
 from app.contracts.models import Membership
+from app.database import flush_or_conflict
 from app.db_types import utcnow
 from app.errors import Conflict, DomainError, NotAllowed
 from app.extensions import db
@@ -26,7 +27,6 @@ from app.reviews.services import (
     TEXT_MAX,
     announce,
     check_version,
-    flush_or_conflict,
     not_frozen,
     require,
 )

@@ -16,6 +16,7 @@ from app.attachments.models import Attachment
 from app.attachments.storage import storage
 from app.audit.services import record
 from app.contracts.models import Membership
+from app.database import flush_or_conflict
 from app.db_types import utcnow
 from app.errors import Conflict, DomainError, NotAllowed
 from app.extensions import db
@@ -28,7 +29,6 @@ from app.reviews.services import (
     TEXT_MAX,
     announce,
     check_version,
-    flush_or_conflict,
     not_frozen,
     other,
 )

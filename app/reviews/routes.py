@@ -11,9 +11,9 @@ from wtforms.fields.choices import SelectChoice
 
 from app.contracts.models import Membership
 from app.difficulties.deadlines import today_in_paris
-from app.errors import Conflict, DomainError
+from app.errors import DomainError
 from app.extensions import db
-from app.forms import attach_error
+from app.forms import attach_error, attempt
 from app.permissions import LOGGED_IN, MEMBER, Permission, allow
 from app.rendering import render, wants_fragment
 from app.reviews import agenda as review_agenda
@@ -209,28 +209,10 @@ def minutes_pdf(review_id: int):
     return response
 
 
-def _attempt(action, form) -> int | None:
-    """Run a service call: None when it succeeded, else 409 (changed meanwhile) or 422 (bad
-    input), with the message on the form and the transaction rolled back; 403 goes up."""
-    try:
-        action()
-    except Conflict as error:
-        db.session.rollback()
-        form.form_errors.append(error.message)
-        return 409
-    except DomainError as error:
-        db.session.rollback()
-        if error.status == 403:
-            raise
-        attach_error(form, error)
-        return 422
-    return None
-
-
 def _act(review, block: str, action, form, *, notice: str, key: str = ""):
     """A form of the page: 200 with its block, 409/422 with the form and its text kept
     (htmx), or a redirect (plain form)."""
-    status = _attempt(action, form)
+    status = attempt(action, form)
     if status is not None:
         return _show(_review(review.id), block, status=status, forms={key: form} if key else None)
     if wants_fragment():
@@ -300,7 +282,7 @@ def _item_response(review, item, *, status=200, editing=False, forms=None, notic
 
 def _item_act(review, item, action, form, key: str, notice: str, editing=False):
     """Like `_act`, for one agenda item (its fragment)."""
-    status = _attempt(action, form)
+    status = attempt(action, form)
     if status is not None:
         return _item_response(_review(review.id), _point(review, item.id), status=status,
                               editing=editing, forms={key: form})  # fmt: skip

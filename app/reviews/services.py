@@ -23,7 +23,6 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.audit.services import record
 from app.contracts.models import Contract, Membership
@@ -149,14 +148,6 @@ def not_frozen(review: Review) -> None:
 def check_version(obj, seen_version: int | None, message: str) -> None:
     if seen_version is None or obj.version != seen_version:
         raise Conflict(message)
-
-
-def flush_or_conflict(message: str) -> None:
-    try:
-        db.session.flush()
-    except StaleDataError as error:
-        db.session.rollback()
-        raise Conflict(message) from error
 
 
 def announce(review: Review, name: str | None = None) -> None:
