@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from app.auth.forms import email_field
+from app.forms import FlaskForm
 
 SIDE_CHOICES = [
     SelectChoice("acheteur", _l("Acheteur")),

@@ -14,6 +14,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -45,6 +47,31 @@ class Contract(db.Model):
     min_reviews_per_year: Mapped[int] = mapped_column(default=2)
     # Working days the other side has to acknowledge a difficulty (the clause may say more).
     difficulty_response_days: Mapped[int] = mapped_column(default=5, server_default="5")
+    # What amendments need (shared/LEGAL.md §A): who buys, how the contract was awarded, its
+    # amounts and the article of the CCAP that holds the clause de progrès.
+    buyer_type: Mapped[str] = mapped_column(
+        String(20), default="autre_pa", server_default="autre_pa"
+    )
+    procedure: Mapped[str] = mapped_column(
+        String(12), default="formalisee", server_default="formalisee"
+    )
+    awarded_by_cao: Mapped[bool] = mapped_column(default=False, server_default=false())
+    buyer_is_collectivite: Mapped[bool] = mapped_column(default=False, server_default=false())
+    vat_rate: Mapped[Decimal] = mapped_column(
+        Numeric(5, 4), default=Decimal("0.20"), server_default="0.20"
+    )
+    price_regime: Mapped[str] = mapped_column(String(10), default="ferme", server_default="ferme")
+    consultation_date: Mapped[date | None] = mapped_column(Date)
+    lot: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    clause_article: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    clause_is_review_clause: Mapped[bool] = mapped_column(default=False, server_default=false())
+    buyer_address: Mapped[str] = mapped_column(Text, default="", server_default="")
+    signing_place: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    # UNCONFIRMED in law (LEGAL.md §H): whether the holder's in-app visa is an acceptance.
+    acceptance_by_visa: Mapped[bool] = mapped_column(default=False, server_default=false())
+    print_vigilance: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Set by the buyer lead: both leads need the two-factor authentication to give a visa.
+    visa_requires_2fa: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     buyer: Mapped[Organisation] = relationship(foreign_keys=[buyer_organisation_id])
@@ -80,6 +107,9 @@ class Membership(db.Model):
     )
     side: Mapped[str] = mapped_column(String(10))
     role: Mapped[str] = mapped_column(String(12))
+    qualite: Mapped[str] = mapped_column(
+        String(200), default="", server_default=""
+    )  # printed on visas
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="memberships")

@@ -1,6 +1,6 @@
 """« Mes marchés » and a contract's home page: parties, members, key dates, the clause."""
 
-from flask import Blueprint, flash, g, redirect, url_for
+from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -24,7 +24,10 @@ def index():
     from app.dashboard.services import portfolio
     from app.difficulties.deadlines import today_in_paris
 
-    return render("contracts/index.html", lines=portfolio(current_user, today_in_paris()))
+    found = portfolio(current_user, today_in_paris(), search=request.args.get("q", ""),
+                      page=request.args.get("page", 1, type=int),
+                      per_page=current_app.config["PORTFOLIO_PAGE"])  # fmt: skip
+    return render("contracts/index.html", portfolio=found, lines=found.lines)
 
 
 def _home(form=None, status=200, notice=None, fragment=False):

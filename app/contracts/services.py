@@ -26,6 +26,8 @@ from app.outbox.services import queue_email
 from app.plan.versions import add_plan
 from app.tokens import claim_once, new_token, token_hash
 
+NOTIFIED_FROM, NOTIFIED_UNTIL = date(1990, 1, 1), date(2100, 12, 31)
+
 
 def add_months(day: date, months: int) -> date:
     """The same day `months` later, clamped to the month's end (31 Aug + 6 = 28/29 Feb)."""
@@ -110,6 +112,11 @@ def add_contract(data: ContractData, *, actor: User | None) -> Contract:
         )
     if db.session.scalar(select(Contract.id).where(Contract.reference == data.reference.strip())):
         raise DomainError(_("Un marché porte déjà cette référence."), field="reference")
+    # Deadlines, review windows and documents are counted from this date: 31/12/9999 made
+    # the plan's deadline fall in year 10000 (a 500).
+    if not NOTIFIED_FROM <= data.notification_date <= NOTIFIED_UNTIL:
+        raise DomainError(_("Indiquez une date de notification entre 1990 et 2100."),
+                          field="notification_date")  # fmt: skip
     config = current_app.config
     contract = Contract(
         reference=data.reference.strip(),

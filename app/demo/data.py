@@ -14,6 +14,7 @@ from app.auth import services as accounts
 from app.auth.models import User
 from app.contracts import services as contracts
 from app.contracts.models import Contract
+from app.demo import changes as demo_changes
 from app.demo import difficulties as demo_difficulties
 from app.demo import plan
 from app.demo import reviews as demo_reviews
@@ -30,12 +31,22 @@ ORGANISATIONS = {
         "name": "Métropole de Lyon",
         "siret": "20004697700019",
         "kind": "acheteur_public",
+        "address": "20, rue du Lac — CS 33569\n69505 Lyon Cedex 03",
+        "email": "commande-publique@grandlyon.example",
+        "phone": "04 65 71 20 00",
     },
     "textiles": {
         "name": "Textiles Rhône SAS",
         "siret": "91234567800011",
         "kind": "entreprise",
         "size": "PME",
+        # Fictional: telephone numbers from Arcep's fiction block, e-mails under .example.
+        "trade_name": "Textiles Rhône",
+        "address": "12, rue Francis-de-Pressensé\n69100 Villeurbanne",
+        "head_office_address": "3, avenue des Soieries\n69190 Saint-Fons",
+        "head_office_siret": "91234567800003",
+        "email": "contact@textiles-rhone.example",
+        "phone": "04 65 71 42 17",
     },
     "villeurbanne": {
         "name": "Ville de Villeurbanne",
@@ -159,5 +170,6 @@ def load() -> bool:
             demo_difficulties.build(contract, people)
             demo_values.build(contract)
             demo_reviews.build(contract)
+            demo_changes.build(contract, people)
     db.session.commit()
     return True

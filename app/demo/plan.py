@@ -305,7 +305,7 @@ GAIN_SHARING = {
 
 
 def build(contract: Contract, people: dict[str, User], password: str) -> None:
-    """Draft the plan as both sides would, give both leads' visas, then open version 2."""
+    """Draft the plan as both sides would and give both leads' visas: version 1."""
     buyer, supplier = (
         people["claire.martin@grandlyon.example"],
         people["sophie.durand@textiles-rhone.example"],
@@ -339,18 +339,3 @@ def build(contract: Contract, people: dict[str, User], password: str) -> None:
             db.session.query(Membership).filter_by(contract_id=contract.id, user_id=lead.id).one()
         )
         versions.give_visa(draft, membership, password, lead)
-
-    second = versions.open_draft(
-        plan, label="Projet de version 2 — revue du 1er semestre 2027", actor=buyer
-    )
-    content = versions.items_of(second)
-    recycled = content["indicateur"][0]
-    items.update_item(
-        recycled, {"target_value": D("35")}, base_version=recycled.version, actor=supplier
-    )
-    first_objective = content["objectif"][0]
-    items.create_item(second, "action", {
-        "title": "Afficher la part de matière recyclée sur l'étiquette de chaque article",
-        "owner_side": "titulaire", "resources": "Nouvelle étiquette tissée", "cost_estimate": D("2500"),
-        "planned_start": date(2027, 7, 1), "planned_end": date(2027, 10, 31), "mode": "immediate",
-    }, parent=first_objective, actor=people["karim.benali@textiles-rhone.example"])  # fmt: skip

@@ -6,10 +6,11 @@ from app.errors import Conflict
 
 
 class PlanFrozen(Conflict):
-    def __init__(self):
+    def __init__(self, message=None):
         super().__init__(
             str(
-                _l(
+                message
+                or _l(
                     "Cette version du plan est figée : une modification passe par un projet de "
                     "version ouvert par une demande de modification."
                 )

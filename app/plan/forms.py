@@ -2,7 +2,6 @@
 
 from flask import request
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -19,7 +18,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.forms import FrenchDecimalField
+from app.auth.forms import second_factor_field
+from app.forms import FlaskForm, FrenchDecimalField, database_int
 
 AXIS_KINDS = [
     SelectChoice("environnemental", _l("Environnemental")),
@@ -118,7 +118,7 @@ class ItemForm(FlaskForm):
 
     def base(self) -> int | None:
         try:
-            return int(self.base_version.data)
+            return database_int(self.base_version.data)
         except (TypeError, ValueError):
             return None
 
@@ -266,6 +266,7 @@ class VisaForm(FlaskForm):
         validators=[DataRequired(_l("Indiquez votre mot de passe pour donner votre visa."))],
         render_kw={"autocomplete": "current-password"},
     )
+    code = second_factor_field(required=False)  # shown to leads who turned it on
 
 
 class PositionForm(FlaskForm):

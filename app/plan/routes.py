@@ -1,21 +1,22 @@
-"""The plan page and the in-place editing of its items (htmx fragments of the same templates)."""
+"""The plan page, its versions, diff and visas, and each item's history and discussion; the
+in-place editing of items is in `editing_routes` (htmx fragments of the same templates)."""
 
-from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app.changes.models import STATUSES as CHANGE_STATUSES
+from app.changes.services import request_for_draft
 from app.errors import DomainError
 from app.extensions import db, limiter
 from app.forms import attach_error, attempt
 from app.markdown import render_markdown
 from app.permissions import MEMBER, Permission, allow
 from app.plan import presence, services, versions
-from app.plan.completeness import PARTS, check_plan
-from app.plan.errors import EditConflict
+from app.plan.completeness import PARTS, ObjectiveSummary, check_plan, summarise
 from app.plan.forms import (
     FORMS,
-    PositionForm,
     VisaForm,
     add_prefix,
     display_value,
@@ -23,7 +24,7 @@ from app.plan.forms import (
     field_label,
 )
 from app.plan.models import ITEM_MODELS
-from app.rendering import render, render_fragment, wants_fragment
+from app.rendering import render, render_fragment
 
 bp = Blueprint("plan", __name__, url_prefix="/plan", template_folder="templates")
 ITEM_TEMPLATE = "plan/item.html"
@@ -34,10 +35,10 @@ HISTORY_ACTIONS = {
     "deplacement": _l("Déplacement"),
     "copie": _l("Reprise dans un nouveau projet de version"),
 }
-KIND_LABELS = {"axe": _l("Axe"), "objectif": _l("Objectif"), "indicateur": _l("Indicateur"),
-               "jalon": _l("Jalon"), "action": _l("Action"), "partage": _l("Partage des gains")}  # fmt: skip
-DIFF_STATUSES = {"ajoute": _l("ajouté"), "supprime": _l("supprimé"), "modifie": _l("modifié"),
-                 "deplace": _l("déplacé")}  # fmt: skip
+from app.plan.versions import DIFF_STATUSES, KIND_LABELS  # noqa: E402
+
+PARENT_KINDS = {"objectif": "axe", "indicateur": "objectif", "jalon": "indicateur",
+                "action": "objectif"}  # fmt: skip
 
 
 def new_form(kind: str, key: int):
@@ -55,7 +56,37 @@ def plan_helpers():
         "diff_statuses": DIFF_STATUSES,
         "open_difficulties": _open_difficulties,
         "discussion_counts": _discussion_counts,
+        "on_demand": _on_demand,
+        "summary_of": _summary_of,
     }
+
+
+def _is_large(version) -> bool:
+    """A plan with more cards than PLAN_LAZY_FROM: its objectives load their indicators and
+    actions when they scroll into view, so the first response stays small (bench/)."""
+    known = g.setdefault("large_versions", {})
+    if version.id not in known:
+        known[version.id] = versions.card_count(version) > current_app.config["PLAN_LAZY_FROM"]
+    return known[version.id]
+
+
+def _on_demand(objective) -> bool:
+    """Whether this objective's contents come later (the page asked for them otherwise)."""
+    return _is_large(objective.plan_version) and objective.id not in g.get("expanded", ())
+
+
+def _summary_of(objective):
+    """Its counts for a collapsed section: from the page's grouped queries when it made them."""
+    if "objective_summaries" in g:
+        return g.objective_summaries.get(objective.id, ObjectiveSummary())
+    return summarise(objective)
+
+
+def page_url(item):
+    """The plan page at `item`, its objective's contents shown (even on a large plan)."""
+    objective = versions.objective_of(item)
+    return url_for(".version_page", version_id=item.plan_version_id,
+                   objectif=objective.id if objective else None, _anchor=f"{item.KIND}-{item.id}")  # fmt: skip
 
 
 def _discussion_counts() -> dict:
@@ -83,14 +114,14 @@ bp.add_app_template_filter(display_value, "field_value")
 # --- loading, always through the contract ---------------------------------------------------
 
 
-def _version(version_id: int):
+def version_or_404(version_id: int):
     version = versions.version_in_contract(g.contract, version_id)
     if version is None:
         abort(404)
     return version
 
 
-def _item(kind: str, item_id: int):
+def item_or_404(kind: str, item_id: int):
     """An item of this contract's plan, whatever its version; 404 otherwise."""
     if kind not in ITEM_MODELS:
         abort(404)
@@ -100,7 +131,7 @@ def _item(kind: str, item_id: int):
     return item
 
 
-def _list_parent(version, kind: str, parent_id: int | None):
+def list_parent_or_404(version, kind: str, parent_id: int | None):
     """The item whose list `kind` belongs to (None for axes and gain sharing), in `version`."""
     if kind not in FORMS:
         abort(404)
@@ -108,39 +139,48 @@ def _list_parent(version, kind: str, parent_id: int | None):
         return None
     if parent_id is None:
         abort(400)
-    parent = _item(PARENT_KINDS[kind], parent_id)
+    parent = item_or_404(PARENT_KINDS[kind], parent_id)
     if parent.plan_version_id != version.id:
         abort(404)
     return parent
 
 
-def _page(version, *, status=200, editing=None, forms=None, visa_form=None):
+def plan_page(version, *, status=200, editing=None, forms=None, visa_form=None, shown=None):
     plan = version.plan
-    axes = versions.axes_tree(version)
+    g.expanded = {*request.args.getlist("objectif", type=int), *([shown.id] if shown else [])}
+    large = _is_large(version)
+    axes = versions.axes_tree(version, cards=not large)
     objectives = [o for axis in axes for o in axis.objectives]
+    if large:  # collapsed objectives are counted in SQL, the open ones loaded whole
+        g.objective_summaries = versions.objective_summaries(version)
+        versions.load_contents([o for o in objectives if o.id in g.expanded])
     gain_sharing = services.gain_sharing_of(version)
-    digest = versions.content_hash(version)
+    current = versions.current_version(plan)
+    # Only the baseline's visas need the draft's hash, computed from its whole content.
+    digest = versions.content_hash(version) if version.is_draft and current is None else None
     return render(
         "plan/page.html",
         status=status,
         plan=plan,
         version=version,
         all_versions=versions.versions_of(plan),
-        current=versions.current_version(plan),
+        current=current,
         axes=axes,
         gain_sharing=gain_sharing,
-        check=check_plan(objectives, gain_sharing),
+        check=check_plan(objectives, gain_sharing, g.get("objective_summaries")),
         digest=digest,
-        visas=versions.valid_visas(version, digest) if version.is_draft else {},
+        visas=versions.valid_visas(version, digest) if digest else {},
         visa_form=visa_form or VisaForm(),
-        may_edit=version.is_draft and g.membership.may(Permission.EDIT_PLAN),
+        may_edit=versions.is_editable(version) and g.membership.may(Permission.EDIT_PLAN),
         editing=editing,
         forms=forms or {},
         editing_now=presence.editing_map(g.contract.id, current_user),
+        change_request=request_for_draft(version) if version.base_id else None,
+        change_statuses=CHANGE_STATUSES,
     )
 
 
-def _item_response(item, *, mode="card", form=None, status=200, only_view=False, **context):
+def item_response(item, *, mode="card", form=None, status=200, only_view=False, **context):
     """The inside of an item's <article>: its card or its editor (or only the card's view,
     for a live refresh that must not touch the buttons)."""
     return render(
@@ -151,14 +191,14 @@ def _item_response(item, *, mode="card", form=None, status=200, only_view=False,
         kind=item.KIND,
         mode=mode,
         form=form,
-        may_edit=item.plan_version.is_draft and g.membership.may(Permission.EDIT_PLAN),
+        may_edit=versions.is_editable(item.plan_version) and g.membership.may(Permission.EDIT_PLAN),
         editors=presence.editors_of(item, current_user),
         state=presence.card_state(item, current_user),
         **context,
     )
 
 
-def _editor_form(item, base_version=None):
+def editor_form(item, base_version=None):
     form = FORMS[item.KIND](formdata=None, obj=item, prefix=editor_prefix(item.KIND, item.id))
     form.base_version.data = str(base_version if base_version is not None else item.version)
     return form
@@ -170,21 +210,21 @@ def _editor_form(item, base_version=None):
 @bp.get("/")
 @allow(MEMBER)
 def show():
-    return _page(versions.working_version(versions.plan_of(g.contract)))
+    return plan_page(versions.working_version(versions.plan_of(g.contract)))
 
 
 @bp.get("/versions/<int:version_id>/")
 @allow(MEMBER)
 def version_page(version_id: int):
-    return _page(_version(version_id))
+    return plan_page(version_or_404(version_id))
 
 
 @bp.get("/versions/<int:version_id>/ecarts")
 @allow(MEMBER)
 def version_diff(version_id: int):
-    version = _version(version_id)
+    version = version_or_404(version_id)
     other_id = request.args.get("depuis", type=int) or version.base_id
-    other = _version(other_id) if other_id is not None else None
+    other = version_or_404(other_id) if other_id is not None else None
     return render(
         "plan/diff.html",
         version=version,
@@ -198,16 +238,19 @@ def version_diff(version_id: int):
 @allow(Permission.APPROVE_PLAN)
 @limiter.limit("10/minute")
 def give_visa(version_id: int):
-    version = _version(version_id)
+    version = version_or_404(version_id)
+    versions.require_open_to_visa(version)
     form = VisaForm()
     if form.validate_on_submit():
         try:
-            baseline = versions.give_visa(version, g.membership, form.password.data, current_user)
+            baseline = versions.give_visa(version, g.membership, form.password.data, current_user,
+                                          code=form.code.data)  # fmt: skip
         except DomainError as error:
-            if error.field != "password":
+            if error.field not in ("password", "code"):
                 raise
             db.session.rollback()
             attach_error(form, error)
+            form.code.data = ""
         else:
             flash(
                 _("Les deux référents ont visé le plan : il devient la version 1, en vigueur.")
@@ -216,185 +259,16 @@ def give_visa(version_id: int):
                 "success",
             )
             return redirect(url_for(".version_page", version_id=version.id))
-    return _page(version, status=422, visa_form=form)
+    return plan_page(version, status=422, visa_form=form)
 
 
-# --- items ----------------------------------------------------------------------------------
-
-
-@bp.post("/versions/<int:version_id>/<kind>")
-@allow(Permission.EDIT_PLAN)
-def create(version_id: int, kind: str):
-    version = _version(version_id)
-    parent = _list_parent(version, kind, request.form.get("parent_id", type=int))
-    key = parent.id if parent else version.id
-    form = FORMS[kind](prefix=add_prefix(kind, key))
-    if not form.validate_on_submit():
-        response = render(
-            ITEM_TEMPLATE, "add_form", status=422, kind=kind, version=version, parent=parent,
-            form=form,
-        )  # fmt: skip
-        return response
-    item = services.create_item(version, kind, form.values(), parent=parent, actor=current_user)
-    if not wants_fragment():
-        return redirect(url_for(".show", _anchor=f"{kind}-{item.id}"))
-    # A fresh form; the new item reaches every page, this one included, through the list's
-    # sentinel (one path, so nothing appears twice).
-    response = render(ITEM_TEMPLATE, "add_form", kind=kind, version=version, parent=parent,
-                      form=None, added=True)  # fmt: skip
-    response.headers["HX-Trigger"] = f"added-{kind}-{key}"
-    return response
-
-
-PARENT_KINDS = {"objectif": "axe", "indicateur": "objectif", "jalon": "indicateur",
-                "action": "objectif"}  # fmt: skip
-
-
-@bp.get("/<kind>/<int:item_id>")
-@allow(MEMBER)
-def card(kind: str, item_id: int):
-    """Pulled by the item's <article> when the stream says it changed (or by « Annuler »)."""
-    editing_base = request.args.get("editing_base", type=int)
-    if (
-        kind in ITEM_MODELS
-        and wants_fragment()
-        and db.session.get(ITEM_MODELS[kind], item_id) is None
-    ):
-        deletion = services.deletion_of(g.contract, kind, item_id)
-        if deletion is None:
-            abort(404)
-        if editing_base is not None:  # never remove an editor under the user's fingers
-            return _notice(kind, deleted=deletion)
-        return "", 200, {"HX-Retarget": f"#{kind}-{item_id}", "HX-Reswap": "delete"}
-    item = _item(kind, item_id)
-    if not wants_fragment():
-        return redirect(url_for(".version_page", version_id=item.plan_version_id,
-                                _anchor=f"{kind}-{item.id}"))  # fmt: skip
-    if editing_base is not None:
-        return _notice(kind, item=item, changes=services.changes_by_others(item, editing_base,
-                                                                            current_user))  # fmt: skip
-    if request.args.get("full"):  # the editor closes: the whole card, tools included
-        presence.stop_editing(item, current_user)
-        return _item_response(item)
-    if request.args.get("seen") == presence.card_state(item, current_user):
-        return "", 204  # already up to date: nothing moves, focus stays
-    return _item_response(item, only_view=True)
-
-
-def _notice(kind, item=None, changes=(), deleted=None):
-    return render_fragment(ITEM_TEMPLATE, "notice", kind=kind, item=item, changes=changes,
-                           deleted=deleted)  # fmt: skip
-
-
-@bp.post("/<kind>/<int:item_id>/presence")
-@allow(Permission.EDIT_PLAN)
-def editing_heartbeat(kind: str, item_id: int):
-    """The open editor says every few seconds that someone is still on it."""
-    presence.start_editing(_item(kind, item_id), current_user, g.membership.side, announce=False)
-    return "", 204
-
-
-@bp.get("/versions/<int:version_id>/<kind>/nouveaux")
-@allow(MEMBER)
-def new_items(version_id: int, kind: str):
-    """Items of one list created after the page's cursor (pulled by the list's sentinel)."""
-    version = _version(version_id)
-    parent = _list_parent(version, kind, request.args.get("parent_id", type=int))
-    after = request.args.get("after", type=int) or 0
-    found = [i for i in services.list_items(version, kind, parent) if i.id > after]
-    if not found:
-        return "", 204
-    return render_fragment(
-        ITEM_TEMPLATE, "new_items", kind=kind, items=found, parent=parent, version=version,
-        cursor=max(i.id for i in found), mode="card", editing=None, forms={},
-        may_edit=version.is_draft and g.membership.may(Permission.EDIT_PLAN),
-    )  # fmt: skip
-
-
-@bp.get("/<kind>/<int:item_id>/modifier")
-@allow(Permission.EDIT_PLAN)
-def edit(kind: str, item_id: int):
-    item = _item(kind, item_id)
-    if not item.plan_version.is_draft:
-        abort(409)
-    form = _editor_form(item)
-    if not wants_fragment():
-        return _page(item.plan_version, editing=(kind, item.id), forms={(kind, item.id): form})
-    presence.start_editing(item, current_user, g.membership.side)
-    return _item_response(item, mode="editor", form=form)
-
-
-@bp.post("/<kind>/<int:item_id>")
-@allow(Permission.EDIT_PLAN)
-def save(kind: str, item_id: int):
-    item = _item(kind, item_id)
-    form = FORMS[kind](prefix=editor_prefix(kind, item_id))
-    base_version = form.base()
-    if base_version is None:
-        abort(400)
-    if not form.validate_on_submit():
-        return _item_response(item, mode="editor", form=form, status=422)
-    posted = form.values()
-    if request.form.get("resolution") == "theirs":
-        conflict_fields = request.form.getlist("conflict_field")
-        posted = {f: v for f, v in posted.items() if f not in conflict_fields}
-    try:
-        item, merged = services.update_item(
-            item, posted, base_version=base_version, actor=current_user
-        )
-    except EditConflict as conflict:
-        rebased = _editor_form(conflict.item)
-        for name, value in conflict.posted.items():
-            getattr(rebased, name).data = value  # the user's own input, kept whole
-        return _item_response(conflict.item, mode="editor", form=rebased, status=409,
-                              conflict=conflict)  # fmt: skip
-    if not wants_fragment():
-        return redirect(url_for(".version_page", version_id=item.plan_version_id,
-                                _anchor=f"{kind}-{item.id}"))  # fmt: skip
-    presence.stop_editing(item, current_user, announce=False)  # the save itself is announced
-    merged_by = sorted({c.actor.full_name for c in services.changes_since(item, base_version)
-                        if c.actor and c.actor_id != current_user.id}) if merged else []  # fmt: skip
-    return _item_response(item, merged=merged, merged_by=merged_by, saved=True)
-
-
-@bp.post("/<kind>/<int:item_id>/suppression")
-@allow(Permission.EDIT_PLAN)
-def delete(kind: str, item_id: int):
-    item = _item(kind, item_id)
-    base_version = request.form.get("base_version", type=int)
-    if base_version is None:
-        abort(400)
-    version_id = item.plan_version_id
-    services.delete_item(item, base_version=base_version, actor=current_user)
-    if not wants_fragment():
-        flash(_("Élément supprimé."), "success")
-        return redirect(url_for(".version_page", version_id=version_id))
-    return "", 200, {"HX-Reswap": "delete"}
-
-
-@bp.post("/<kind>/<int:item_id>/deplacement")
-@allow(Permission.EDIT_PLAN)
-def move(kind: str, item_id: int):
-    item = _item(kind, item_id)
-    form = PositionForm()
-    if not form.validate_on_submit() or form.direction.data == 0:
-        abort(400)
-    services.move_item(item, form.direction.data, actor=current_user)
-    if not wants_fragment():
-        return redirect(url_for(".version_page", version_id=item.plan_version_id,
-                                _anchor=f"{kind}-{item.id}"))  # fmt: skip
-    # The reordered list, focus back on the same button so the keyboard user can go on.
-    return render(
-        ITEM_TEMPLATE, "item_list", kind=kind, items=services.siblings(item), parent=item.parent,
-        version=item.plan_version, moved=(kind, item.id, form.direction.data),
-        may_edit=True, editing=None, forms={},
-    )  # fmt: skip
+# --- history, discussion, preview -------------------------------------------------------
 
 
 @bp.get("/<kind>/<int:item_id>/historique")
 @allow(MEMBER)
 def item_history(kind: str, item_id: int):
-    item = _item(kind, item_id)
+    item = item_or_404(kind, item_id)
     return render(
         "plan/history.html",
         "history_panel",
@@ -421,7 +295,7 @@ def _discussion(item, *, status=200, form=None):
 @allow(MEMBER)
 def item_discussion(kind: str, item_id: int):
     """The item's thread: its shared messages and one's own side's internal notes."""
-    return _discussion(_item(kind, item_id))
+    return _discussion(item_or_404(kind, item_id))
 
 
 @bp.post("/<kind>/<int:item_id>/discussion")
@@ -431,7 +305,7 @@ def post_in_discussion(kind: str, item_id: int):
     from app.threads import discussions
     from app.threads.forms import MessageForm
 
-    item = _item(kind, item_id)
+    item = item_or_404(kind, item_id)
     form = MessageForm()
     if form.validate_on_submit():
         status = attempt(lambda: discussions.post(g.contract, g.membership, item, form.body.data,
@@ -448,3 +322,7 @@ def preview():
     """Markdown preview of the field being edited (the first text field posted)."""
     text = next((v for k, v in request.form.items() if k != "csrf_token"), "")
     return render_fragment(ITEM_TEMPLATE, "markdown_preview", html=render_markdown(text[:50_000]))
+
+
+# The item routes are on this blueprint too, in their own module.
+from app.plan import editing_routes  # noqa: E402, F401

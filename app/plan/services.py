@@ -6,6 +6,7 @@ different texts raises EditConflict and nothing is written (DESIGN §4, LIVE-COE
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -115,19 +116,23 @@ def list_key(item: PlanItem) -> int:
     return item.parent.id if item.PARENT else item.plan_version_id
 
 
-def _announce(item: PlanItem, change: ItemChange, *, added: bool = False) -> None:
+def _event_of(item: PlanItem, change: ItemChange, actor: User | None, *, added: bool = False):
+    """What `_announce` will tell, read before the commit: afterwards every attribute is
+    expired, and reading one opens a transaction. On SQLite that waits for the write lock,
+    and a timeout there answered 500 for a save already stored, which no page then heard of
+    (tests/security/test_no_lost_update.py found it)."""
+    name = f"added-{item.KIND}-{list_key(item)}" if added else f"item-{item.KIND}-{item.id}"
+    data = {"kind": item.KIND, "item": item.id, "version": item.version,
+            "by": actor.full_name if actor else "", "action": change.action}  # fmt: skip
+    return item.plan_version.plan.contract_id, name, data, change.seq
+
+
+def _announce(event) -> None:
     """After the commit: tell the contract's open pages (ids only, never text)."""
     from app.live import publish
 
-    name = f"added-{item.KIND}-{list_key(item)}" if added else f"item-{item.KIND}-{item.id}"
-    by = change.actor.full_name if change.actor else ""
-    publish(
-        item.plan_version.plan.contract_id,
-        name,
-        {"kind": item.KIND, "item": item.id, "version": item.version, "by": by,
-         "action": change.action},
-        event_id=change.seq,
-    )  # fmt: skip
+    contract_id, name, data, seq = event
+    publish(contract_id, name, data, event_id=seq)
 
 
 def backlog_events(contract, since: int) -> list:
@@ -160,8 +165,15 @@ def backlog_events(contract, since: int) -> list:
 
 
 def _require_draft(version: PlanVersion) -> None:
+    from app.plan.versions import locked_by_change
+
     if not version.is_draft:
         raise PlanFrozen()
+    if locked_by_change(version):
+        raise PlanFrozen(
+            _l("Ce projet est soumis dans une demande de modification : il ne change plus, sauf "
+               "si la demande repasse en brouillon.")
+        )  # fmt: skip
 
 
 def _next_seq(plan_id: int) -> int:
@@ -246,8 +258,9 @@ def _add_item(version, kind, values, *, parent, actor) -> tuple[PlanItem, ItemCh
 
 def create_item(version: PlanVersion, kind: str, values: dict, *, parent=None, actor) -> PlanItem:
     item, change = _add_item(version, kind, values, parent=parent, actor=actor)
+    event = _event_of(item, change, actor, added=True)
     db.session.commit()
-    _announce(item, change, added=True)
+    _announce(event)
     return item
 
 
@@ -290,8 +303,9 @@ def update_item(
         change = record_change(
             item, "modification", actor, {f: [current[f], to_json(v)] for f, v in to_apply.items()}
         )
+        event = _event_of(item, change, actor)
         db.session.commit()
-        _announce(item, change)
+        _announce(event)
         return item, merged
     raise EditConflict(item, posted=posted, fields=sorted(posted), base={}, last_changes={})
 

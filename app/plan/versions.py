@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.audit import services as audit
+from app.auth import two_factor
 from app.auth.models import User
 from app.auth.passwords import verify_password
 from app.contracts.models import Contract, Membership
@@ -17,6 +21,7 @@ from app.db_types import utcnow
 from app.errors import DomainError, NotAllowed
 from app.extensions import db
 from app.plan import services as items
+from app.plan.completeness import ObjectiveSummary
 from app.plan.errors import PlanFrozen
 from app.plan.models import (
     ITEM_MODELS,
@@ -35,6 +40,10 @@ from app.plan.models import (
 KINDS_IN_ORDER = ("axe", "objectif", "indicateur", "jalon", "action", "partage")
 LEAD_SIDES = ("acheteur", "titulaire")
 DEFAULT_DRAFT_LABEL = "Projet de plan"
+KIND_LABELS = {"axe": _l("Axe"), "objectif": _l("Objectif"), "indicateur": _l("Indicateur"),
+               "jalon": _l("Jalon"), "action": _l("Action"), "partage": _l("Partage des gains")}  # fmt: skip
+DIFF_STATUSES = {"ajoute": _l("ajouté"), "supprime": _l("supprimé"), "modifie": _l("modifié"),
+                 "deplace": _l("déplacé")}  # fmt: skip
 
 
 def add_plan(contract: Contract, actor: User | None) -> Plan:
@@ -85,14 +94,36 @@ def plan_in_force(contract: Contract) -> PlanVersion | None:
     )
 
 
+def locked_by_change(version: PlanVersion) -> bool:
+    """A change request's draft stops changing once submitted: what the buyer decides on, and
+    what the letter or amendment lists, is what was submitted."""
+    from app.changes.models import ChangeRequest
+
+    return bool(
+        db.session.scalar(
+            select(ChangeRequest.id).where(
+                ChangeRequest.draft_version_id == version.id, ChangeRequest.status != "brouillon"
+            )
+        )
+    )
+
+
+def is_editable(version: PlanVersion) -> bool:
+    return version.is_draft and not locked_by_change(version)
+
+
 def open_drafts(plan: Plan) -> list[PlanVersion]:
     return [v for v in versions_of(plan) if v.is_draft]
 
 
 def working_version(plan: Plan) -> PlanVersion:
-    """What the plan page opens on: the newest draft, else the version in force."""
+    """What the plan page opens on: the version in force, else (before the baseline) the
+    draft. Later drafts belong to a change request or a review, which link to them."""
+    current = current_version(plan)
+    if current is not None:
+        return current
     drafts = open_drafts(plan)
-    return drafts[-1] if drafts else current_version(plan)
+    return drafts[-1]
 
 
 def version_in_contract(contract: Contract, version_id: int) -> PlanVersion | None:
@@ -118,25 +149,97 @@ def items_of(version: PlanVersion) -> dict[str, list[PlanItem]]:
     return result
 
 
-def axes_tree(version: PlanVersion) -> list[Axis]:
-    """The version's axes with everything under them, in a fixed number of queries."""
+def axes_tree(version: PlanVersion, *, cards: bool = True) -> list[Axis]:
+    """The version's axes with everything under them, in a fixed number of queries. Without
+    `cards`, only axes and objectives: a large plan's objectives load their contents on demand,
+    and `objective_summaries` counts what its page shows of them."""
     objectives = selectinload(Axis.objectives)
     indicators = objectives.selectinload(Objective.indicators)
     actions = objectives.selectinload(Objective.actions)
+    options = [selectinload(Axis.updated_by), objectives.selectinload(Objective.updated_by)]
+    if cards:
+        options += [
+            indicators.selectinload(Indicator.updated_by),
+            indicators.selectinload(Indicator.milestones).selectinload(Milestone.updated_by),
+            actions.selectinload(Action.updated_by),
+        ]
     return list(
         db.session.scalars(
             select(Axis)
             .where(Axis.plan_version_id == version.id)
             .order_by(Axis.position, Axis.id)
-            .options(
-                selectinload(Axis.updated_by),
-                objectives.selectinload(Objective.updated_by),
-                indicators.selectinload(Indicator.updated_by),
-                indicators.selectinload(Indicator.milestones).selectinload(Milestone.updated_by),
-                actions.selectinload(Action.updated_by),
-            )
+            .options(*options)
         )
     )
+
+
+def objective_summaries(version: PlanVersion) -> dict[int, ObjectiveSummary]:
+    """Per objective of a large plan, its counts and completeness in two grouped queries:
+    building its 650 indicators and actions as entities cost more than rendering the page."""
+
+    def flag(condition):
+        return func.sum(case((condition, 1), else_=0))
+
+    indicators = {
+        objective_id: (count, with_target)
+        for objective_id, count, with_target in db.session.execute(
+            select(Indicator.objective_id, func.count(), func.count(Indicator.target_value))
+            .where(Indicator.plan_version_id == version.id).group_by(Indicator.objective_id)
+        )
+    }  # fmt: skip
+    actions = {
+        row[0]: row[1:]
+        for row in db.session.execute(
+            select(
+                Action.objective_id, func.count(),
+                flag(Action.owner_side.in_(("titulaire", "les_deux"))),
+                flag(Action.owner_side.in_(("acheteur", "les_deux"))),
+                flag(or_(Action.resources.is_(None), Action.resources == "")
+                     & Action.cost_estimate.is_(None)),
+                flag(or_(Action.planned_start.is_(None), Action.planned_end.is_(None))),
+            ).where(Action.plan_version_id == version.id).group_by(Action.objective_id)
+        )
+    }  # fmt: skip
+    summaries = {}
+    for objective_id in indicators.keys() | actions.keys():
+        count, with_target = indicators.get(objective_id, (0, 0))
+        acts, supplier, buyer, unresourced, unscheduled = actions.get(objective_id, (0, 0, 0, 0, 0))
+        summaries[objective_id] = ObjectiveSummary(
+            indicators=count, with_target=with_target > 0, actions=acts,
+            supplier_actions=supplier > 0, buyer_actions=buyer > 0,
+            all_resourced=unresourced == 0, all_scheduled=unscheduled == 0,
+        )  # fmt: skip
+    return summaries
+
+
+def load_contents(objectives: list[Objective]) -> None:
+    """The full cards (indicators with milestones, actions, their authors) of these objectives
+    of a large plan, shown open on its page: three queries, however many they are."""
+    if objectives:
+        list(db.session.scalars(
+            select(Objective).where(Objective.id.in_([o.id for o in objectives])).options(
+                selectinload(Objective.indicators).selectinload(Indicator.updated_by),
+                selectinload(Objective.indicators).selectinload(Indicator.milestones)
+                .selectinload(Milestone.updated_by),
+                selectinload(Objective.actions).selectinload(Action.updated_by))
+        ))  # fmt: skip
+
+
+def card_count(version: PlanVersion) -> int:
+    """Indicators, milestones and actions of the version: what makes a plan page heavy."""
+    counts = [
+        select(func.count()).select_from(model).where(model.plan_version_id == version.id)
+        .scalar_subquery()
+        for model in (Indicator, Milestone, Action)
+    ]  # fmt: skip
+    return db.session.scalar(select(counts[0] + counts[1] + counts[2]))
+
+
+def objective_of(item: PlanItem) -> Objective | None:
+    """The objective whose section shows `item` (None for an axis or the gain sharing)."""
+    while item is not None and not isinstance(item, Objective):
+        item = item.parent if item.KIND in ("indicateur", "action", "jalon") else None
+    return item
 
 
 def _parent_uid(item: PlanItem) -> str | None:
@@ -144,8 +247,31 @@ def _parent_uid(item: PlanItem) -> str | None:
     return parent.uid if parent is not None else None
 
 
+_FROZEN_CONTENTS: OrderedDict[tuple[int, str], dict] = OrderedDict()  # (id, SHA-256) → content
+_FROZEN_LOCK = threading.Lock()
+
+
 def content(version: PlanVersion) -> dict:
-    """The version's content, canonical: what the SHA-256 and the diff are computed on."""
+    """The version's content, canonical: what the SHA-256 and the diff are computed on. Read
+    only. A version in force or superseded never changes again: its content is kept (keyed by
+    its stored SHA-256 too) for the diffs that every change request page computes against it."""
+    if version.status in ("en_vigueur", "remplacee") and version.content_hash:
+        key = (version.id, version.content_hash)
+        with _FROZEN_LOCK:
+            found = _FROZEN_CONTENTS.get(key)
+            if found is not None:
+                _FROZEN_CONTENTS.move_to_end(key)
+                return found
+        found = _content(version)
+        with _FROZEN_LOCK:
+            _FROZEN_CONTENTS[key] = found
+            while len(_FROZEN_CONTENTS) > 32:
+                _FROZEN_CONTENTS.popitem(last=False)
+        return found
+    return _content(version)
+
+
+def _content(version: PlanVersion) -> dict:
     return {
         kind: [
             {"uid": i.uid, "parent": _parent_uid(i), "position": i.position, **i.values()}
@@ -169,9 +295,10 @@ def valid_visas(version: PlanVersion, current_hash: str | None = None) -> dict[s
     return {v.side: v for v in visas if v.content_hash == current_hash}
 
 
-def give_visa(version: PlanVersion, membership: Membership, password: str, actor: User) -> bool:
-    """A lead approves the draft as it is now, after typing their password again. When both
-    leads have, the draft becomes version 1 (frozen). Returns True on that baseline."""
+def require_open_to_visa(version: PlanVersion) -> None:
+    """Only the first draft takes plan visas, before any version is in force (the later ones
+    go through a change request): said before anything typed is checked, since the page of
+    such a version shows no visa form where an error could appear."""
     if not version.is_draft:
         raise PlanFrozen()
     if current_version(version.plan) is not None:
@@ -181,10 +308,19 @@ def give_visa(version: PlanVersion, membership: Membership, password: str, actor
                 "lettres ou avenant), pas par un visa du plan."
             )
         )
+
+
+def give_visa(version: PlanVersion, membership: Membership, password: str, actor: User,
+              code: str = "") -> bool:  # fmt: skip
+    """A lead approves the draft as it is now, after typing their password again (and a code of
+    their app, when they or the contract have the two-factor authentication). When both leads
+    have, the draft becomes version 1 (frozen). Returns True on that baseline."""
+    require_open_to_visa(version)
     if not membership.is_lead:
         raise NotAllowed(_("Seuls les référents des deux parties donnent leur visa au plan."))
     if not verify_password(actor.password_hash, password):
         raise DomainError(_("Mot de passe incorrect : le visa n'a pas été donné."), "password")
+    two_factor.check_for_visa(actor, version.plan.contract.visa_requires_2fa, code)
     digest = content_hash(version)
     for earlier in db.session.scalars(
         select(PlanVisa).where(
@@ -212,12 +348,12 @@ def give_visa(version: PlanVersion, membership: Membership, password: str, actor
     db.session.flush()
     baseline = set(valid_visas(version, digest)) == set(LEAD_SIDES)
     if baseline:
-        _freeze(version, number=1, digest=digest, actor=actor)
+        freeze(version, number=1, digest=digest, actor=actor)
     db.session.commit()
     return baseline
 
 
-def _freeze(version: PlanVersion, *, number: int, digest: str, actor: User | None) -> None:
+def freeze(version: PlanVersion, *, number: int, digest: str, actor: User | None) -> None:
     version.number, version.status = number, "en_vigueur"
     version.content_hash, version.frozen_at = digest, utcnow()
     version.label = _("Version %(number)d", number=number)
@@ -234,7 +370,7 @@ def _freeze(version: PlanVersion, *, number: int, digest: str, actor: User | Non
 # --- later drafts ----------------------------------------------------------------------------
 
 
-def open_draft(plan: Plan, *, label: str, actor: User | None) -> PlanVersion:
+def open_draft(plan: Plan, *, label: str, actor: User | None, commit: bool = True) -> PlanVersion:
     """Copy the version in force into a new draft that both sides edit with the same pages
     (what a change request opens). Items keep their uid; each copy starts at version 1."""
     current = current_version(plan)
@@ -245,8 +381,24 @@ def open_draft(plan: Plan, *, label: str, actor: User | None) -> PlanVersion:
     )
     db.session.add(draft)
     db.session.flush()
+    copy_items(current, draft, actor)
+    audit.record(
+        "plan.projet_ouvert",
+        actor=actor,
+        contract_id=plan.contract_id,
+        object_type="plan_version",
+        object_id=draft.id,
+        after={"base": current.number, "label": label},
+    )
+    if commit:
+        db.session.commit()
+    return draft
+
+
+def copy_items(source: PlanVersion, draft: PlanVersion, actor: User | None) -> dict[str, PlanItem]:
+    """Copy every item of `source` into `draft`, parents first; returns the copies by uid."""
     copies: dict[str, PlanItem] = {}
-    for kind, found in items_of(current).items():
+    for kind, found in items_of(source).items():
         model = ITEM_MODELS[kind]
         for original in found:
             copy = model(
@@ -264,16 +416,7 @@ def open_draft(plan: Plan, *, label: str, actor: User | None) -> PlanVersion:
             db.session.flush()
             copies[original.uid] = copy
             items.record_change(copy, "copie", actor, {})
-    audit.record(
-        "plan.projet_ouvert",
-        actor=actor,
-        contract_id=plan.contract_id,
-        object_type="plan_version",
-        object_id=draft.id,
-        after={"base": current.number, "label": label},
-    )
-    db.session.commit()
-    return draft
+    return copies
 
 
 # --- diff --------------------------------------------------------------------------------------

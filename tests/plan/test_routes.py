@@ -279,8 +279,10 @@ def test_version_pages_and_diff(client, world, draft, log_in):
     items.update_item(action, {"title": "Titre v2"}, base_version=action.version,
                       actor=world.buyer_lead)  # fmt: skip
     log_in(world.supplier_contributor)
+    # The plan page opens on the version in force; a later draft is listed and has its page.
     working = page_text(client.get(url(world, "")))
-    assert "Projet de version 2" in working and "Titre v2" in working
+    assert "Version 1" in working and "Projet de version 2" in working and "Titre v2" not in working
+    assert "Titre v2" in page_text(client.get(url(world, f"versions/{second.id}/")))
     frozen = page_text(client.get(url(world, f"versions/{draft.version.id}/")))
     assert "Empreinte SHA-256" in frozen and draft.version.content_hash in frozen
     assert "Modifier</a>" not in frozen  # a frozen version shows no editing tool
