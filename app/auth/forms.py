@@ -1,7 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from app.forms import FlaskForm
 
 EMAIL_REQUIRED = _l("Indiquez votre adresse e-mail.")
 EMAIL_INVALID = _l("Indiquez une adresse e-mail valide, par exemple nom@exemple.fr.")
@@ -74,3 +75,68 @@ class NewAccountForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A form with only its CSRF token: logout, accepting an invitation, revoking a session."""
+
+
+# --- two-factor authentication (app/auth/two_factor.py) ---------------------------------------
+
+CODE_REQUIRED = _l("Indiquez le code affiché par votre application d'authentification.")
+CODE_LABEL = _l("Code de votre application d'authentification")
+CODE_HINT = _l("Les 6 chiffres affichés pour Progrès, ou un de vos codes de secours.")
+CONFIRM_PASSWORD_LABEL = _l("Votre mot de passe, pour confirmer")
+
+
+def second_factor_field(label=CODE_LABEL, hint=CODE_HINT, required=True):
+    """A code typed from the app (6 digits) or a recovery code (letters too: no numeric
+    keyboard); the service says whether it is right."""
+    return StringField(
+        label,
+        validators=[DataRequired(CODE_REQUIRED) if required else Optional(), Length(max=40)],
+        description=hint,
+        render_kw={"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "off"},
+    )
+
+
+def current_password_field(label=CONFIRM_PASSWORD_LABEL):
+    return PasswordField(
+        label,
+        validators=[DataRequired(_l("Indiquez votre mot de passe."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+END_OTHER_SESSIONS_LABEL = _l("Fermer mes autres sessions ouvertes")
+
+
+class SecondFactorForm(FlaskForm):
+    """The login's second step."""
+
+    code = second_factor_field(_l("Code de vérification"))
+
+
+class TwoFactorOnForm(FlaskForm):
+    """Turning it on (or moving it to a new app): the secret rides in `setup`, signed."""
+
+    setup = HiddenField()
+    code = StringField(
+        _l("Code à 6 chiffres affiché par l'application"),
+        validators=[DataRequired(CODE_REQUIRED), Length(max=40)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"},
+    )
+    current_code = second_factor_field(
+        _l("Code de votre application actuelle, ou un code de secours"),
+        hint=_l("L'application que vous remplacez, tant que vous l'avez encore."),
+        required=False,
+    )
+    password = current_password_field()
+    end_other_sessions = BooleanField(END_OTHER_SESSIONS_LABEL, default=True)
+
+
+class RecoveryCodesForm(FlaskForm):
+    code = second_factor_field()
+    password = current_password_field()
+
+
+class TwoFactorOffForm(FlaskForm):
+    code = second_factor_field()
+    password = current_password_field()
+    end_other_sessions = BooleanField(END_OTHER_SESSIONS_LABEL, default=True)

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from app.audit import services as audit
 from app.auth.models import PasswordResetToken, User, UserSession
 from app.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
+from app.database import writing
 from app.db_types import utcnow
 from app.errors import DomainError, InvalidLink
 from app.extensions import db
@@ -113,11 +114,12 @@ def resume_session(session_id: str) -> User | None:
     if user_session is None or not is_session_valid(user_session, now):
         return None
     if now - user_session.last_seen_at >= LAST_SEEN_PRECISION:
-        # A statement of its own, so the request's own transaction stays untouched.
-        db.session.execute(
-            update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now)
-        )
-        db.session.commit()
+        # A transaction of its own, so the request's own stays untouched (and a read request
+        # takes the write lock only for this statement).
+        with writing():
+            db.session.execute(
+                update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now)
+            )
     user = user_session.user
     user.current_session = user_session
     return user

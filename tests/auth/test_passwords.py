@@ -5,8 +5,20 @@ from argon2 import PasswordHasher
 
 from app import create_app
 from app.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
+from app.auth.services import set_password
+from app.errors import DomainError
+from tests import factories
 
 STRONG = "jonquille-brouette-orage-81"
+TWELVE = "zorbec-palu7"  # not common, not a name, nothing but its length near the limit
+TOO_SHORT = "au moins 12 caractères"
+COMMON = "fait partie des plus courants"
+NAMED = "ne doit pas reposer sur un nom lié à Progrès ou à vous"
+
+
+def reason(password: str, *context: str) -> str:
+    """Why the policy refuses `password`, or « accepté »."""
+    return password_problem(password, list(context)) or "accepté"
 
 
 @pytest.mark.parametrize(
@@ -38,6 +50,32 @@ def test_weak_or_short_passwords_are_refused_with_a_french_reason(app, password)
 )
 def test_long_passwords_are_accepted_without_composition_rules(app, password):
     assert password_problem(password) is None
+
+
+def test_exactly_twelve_characters_are_enough_and_eleven_are_not(app):
+    assert len(TWELVE) == 12
+    assert reason(TWELVE, "Textiles Rhône SAS") == "accepté"
+    for eleven in (TWELVE[:11], "Zq7!vR2#kL9"):  # however random
+        assert len(eleven) == 11
+        assert TOO_SHORT in reason(eleven)
+
+
+def test_a_common_password_of_twelve_characters_is_refused_as_common(app):
+    for common in ("bienvenue123", "Bienvenue123!", "123456789012"):
+        assert len(common) >= 12
+        assert COMMON in reason(common, "Textiles Rhône SAS")
+
+
+def test_a_password_built_on_the_organisation_name_is_refused_for_that_reason(app):
+    assert reason("Textiles-Rhone") == "accepté"  # strong enough without the context
+    assert NAMED in reason("Textiles-Rhone", "Textiles Rhône SAS")
+    # Through the account service, the person's own organisation is the context (a newcomer,
+    # on no contract yet: nothing else names it).
+    organisation = factories.make_organisation("Textiles Rhône SAS")
+    newcomer = factories.make_user("nina@titulaire.example", organisation=organisation)
+    with pytest.raises(DomainError) as refused:
+        set_password(newcomer, "Textiles-Rhone")
+    assert NAMED in refused.value.message
 
 
 def test_password_over_256_characters_is_refused(app):
