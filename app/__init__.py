@@ -36,13 +36,14 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from app.database import configure_engine
+    from app.database import configure_engine, mark_read_requests
     from app.i18n import select_locale
     from app.security import init_security
 
     db.init_app(app)
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(db.engine, strict_reads=app.config.get("SQLITE_STRICT_READS", False))
+    mark_read_requests(app)
     migrate.init_app(
         app,
         db,
@@ -83,8 +84,9 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from app.blueprints import BLUEPRINTS
+    from app.blueprints import BLUEPRINTS, DatabaseIdConverter
 
+    app.url_map.converters["int"] = DatabaseIdConverter  # before any rule is added
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
 
@@ -93,10 +95,12 @@ def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
     from app import formatting
+    from app.forms import error_messages
     from app.markdown import render_markdown
 
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["messages"] = error_messages
     app.jinja_env.filters["money"] = formatting.money
     app.jinja_env.filters["decimal"] = formatting.decimal
     app.jinja_env.filters["day"] = formatting.day

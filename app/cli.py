@@ -17,6 +17,7 @@ audit_cli = AppGroup("audit", help="Journal d'audit chaîné.")
 outbox_cli = AppGroup("outbox", help="File d'envoi des e-mails.")
 demo_cli = AppGroup("demo", help="Données de démonstration.")
 notifications_cli = AppGroup("notifications", help="Relances et résumés quotidiens (cron).")
+db_roles_cli = AppGroup("db-roles", help="Rôles PostgreSQL : droits du rôle de l'application.")
 
 
 def _fail(error: DomainError):
@@ -43,6 +44,23 @@ def create_admin(email, full_name, password):
     db.session.add(user)
     db.session.commit()
     click.echo(f"Administrateur {user.email} créé.")
+
+
+@admin_cli.command("reset-2fa")
+@click.option("--email", required=True)
+def reset_two_factor(email):
+    """Désactiver la double authentification d'une personne qui a perdu son téléphone et ses
+    codes de secours (ses sessions sont fermées ; vérifiez son identité avant)."""
+    from app.auth import services as accounts
+    from app.auth import two_factor
+
+    user = accounts.user_by_email(email)
+    if user is None:
+        raise click.ClickException("Aucun compte pour cette adresse.")
+    if not user.has_two_factor:
+        raise click.ClickException("La double authentification n'est pas activée sur ce compte.")
+    two_factor.reset_by_administrator(user)
+    click.echo(f"Double authentification désactivée pour {user.email} ; ses sessions sont fermées.")
 
 
 @org_cli.command("create")
@@ -144,6 +162,124 @@ def verify_audit():
     click.echo(f"Journal d'audit intègre : {len(reports)} chaîne(s).")
 
 
+# What the app's runtime role may do. The audit trail only grows: without UPDATE, DELETE,
+# TRUNCATE, TRIGGER or ownership, the role can neither rewrite it nor switch off its triggers.
+TABLE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE")
+AUDIT_PRIVILEGES = ("SELECT", "INSERT")
+NEVER_PRIVILEGES = ("TRUNCATE", "TRIGGER", "REFERENCES")
+MIGRATIONS_TABLE = "alembic_version"  # written by `flask db upgrade`, run as the owner
+
+
+@db_roles_cli.command("grant")
+@click.option(
+    "--role",
+    required=True,
+    help="Rôle PostgreSQL avec lequel l'application se connecte (celui de DATABASE_URL).",
+)
+def grant_app_role(role):
+    """Donner au rôle de l'application les seuls droits dont elle a besoin (PostgreSQL) :
+    SELECT, INSERT, UPDATE et DELETE sur les tables, SELECT et INSERT seulement sur le journal
+    d'audit, SELECT sur la table des migrations, USAGE sur les séquences ; ni TRUNCATE, ni
+    TRIGGER, ni propriété des tables. Les droits donnés auparavant sont retirés. À lancer par le propriétaire des tables (celui
+    des migrations), après chaque `flask db upgrade`."""
+    if db.engine.dialect.name != "postgresql":
+        raise click.ClickException(
+            "Commande réservée à PostgreSQL. Avec SQLite, il n'y a pas de rôles : les "
+            "déclencheurs créés par les migrations refusent déjà UPDATE et DELETE sur le journal "
+            "d'audit."
+        )
+    with db.engine.begin() as connection:
+        schema, tables = _grant_app_role(connection, role)
+    click.echo(
+        f"Rôle {role} : {len(tables)} tables du schéma {schema} en lecture et écriture, journal "
+        f"d'audit en SELECT et INSERT seulement, séquences en USAGE ; ni TRUNCATE, ni TRIGGER."
+    )
+
+
+def _grant_app_role(connection, role: str) -> tuple[str, list[str]]:
+    """Revoke everything `role` holds on the tables and sequences of the current schema, grant
+    exactly the app's needs, then check the result (refusing a superuser, the tables' owner or a
+    member of its role, and privileges still inherited from another role or PUBLIC). Raises
+    ClickException, so the caller's transaction rolls back and nothing changes."""
+    from sqlalchemy import text
+
+    from app.audit.models import AuditEvent
+
+    def rows(sql, **params):
+        return connection.execute(text(sql), {"role": role, **params}).all()
+
+    found = rows("SELECT rolsuper FROM pg_roles WHERE rolname = :role")
+    if not found:
+        raise click.ClickException(
+            f"Le rôle {role} n'existe pas : créez-le d'abord (CREATE ROLE … LOGIN PASSWORD …)."
+        )
+    if found[0][0]:
+        raise click.ClickException(
+            f"{role} est superutilisateur : il passerait outre tous les droits. Créez un rôle "
+            "ordinaire pour l'application."
+        )
+    schema = rows("SELECT current_schema()")[0][0]
+    tables = rows(
+        "SELECT c.relname, pg_has_role(:role, c.relowner, 'MEMBER') FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = :schema AND c.relkind IN ('r', 'p') ORDER BY c.relname",
+        schema=schema,
+    )
+    names = [name for name, _owned in tables]
+    audit_table = AuditEvent.__tablename__
+    if audit_table not in names:
+        raise click.ClickException(
+            f"Pas de table {audit_table} dans le schéma {schema} : lancez d'abord `flask db upgrade`."
+        )
+    owned = [name for name, is_owner in tables if is_owner]
+    if owned:
+        raise click.ClickException(
+            f"{role} possède les tables (ou est membre du rôle qui les possède ; par exemple "
+            f"{owned[0]}) : il pourrait désactiver les déclencheurs du journal d'audit. "
+            "L'application doit se connecter avec un autre rôle que celui des migrations."
+        )
+    quote = connection.dialect.identifier_preparer.quote_identifier
+    grantee, namespace = quote(role), quote(schema)
+    statements = [
+        f"GRANT USAGE ON SCHEMA {namespace} TO {grantee}",
+        f"REVOKE CREATE ON SCHEMA {namespace} FROM {grantee}",
+        f"REVOKE ALL ON ALL TABLES IN SCHEMA {namespace} FROM {grantee}",
+        f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {namespace} FROM {grantee}",
+    ]
+    for name in names:
+        privileges = {audit_table: AUDIT_PRIVILEGES, MIGRATIONS_TABLE: ("SELECT",)}.get(
+            name, TABLE_PRIVILEGES
+        )
+        statements.append(
+            f"GRANT {', '.join(privileges)} ON {namespace}.{quote(name)} TO {grantee}"
+        )
+    statements.append(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {namespace} TO {grantee}")
+    for statement in statements:
+        connection.execute(text(statement))
+    _check_app_role(rows, schema, audit_table)
+    return schema, names
+
+
+def _check_app_role(rows, schema: str, audit_table: str) -> None:
+    """What the role can really do, memberships and PUBLIC included: a REVOKE only takes back
+    the grants made to the role itself."""
+    forbidden = [("UPDATE", audit_table), ("DELETE", audit_table)]
+    forbidden += [(privilege, None) for privilege in NEVER_PRIVILEGES]
+    for privilege, table in forbidden:
+        left = rows(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = :schema AND c.relkind IN ('r', 'p') "
+            "AND (CAST(:table AS text) IS NULL OR c.relname = :table) "
+            "AND has_table_privilege(:role, c.oid, :privilege)",
+            schema=schema, table=table, privilege=privilege,
+        )  # fmt: skip
+        if left:
+            raise click.ClickException(
+                f"Le rôle garde le droit {privilege} sur {left[0][0]}, hérité d'un autre rôle ou "
+                "de PUBLIC : retirez-le là, puis relancez la commande."
+            )
+
+
 @outbox_cli.command("send")
 @click.option("--limit", default=100, show_default=True)
 def send_outbox(limit):
@@ -233,6 +369,7 @@ def register_cli(app: Flask) -> None:
         outbox_cli,
         demo_cli,
         notifications_cli,
+        db_roles_cli,
         backup_command,
         restore_command,
     ):

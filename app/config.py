@@ -62,6 +62,12 @@ class Config:
     RATELIMIT_LOGIN_PER_IP = "10/minute;100/hour"
     RATELIMIT_LOGIN_PER_ACCOUNT = "20/hour"
     RATELIMIT_EMAIL_LINKS = "5/minute;30/hour"
+    # Wrong two-factor codes (login's second step, « Mon compte »): with ±1 time-step accepted,
+    # 30 guesses a day give an attacker who has the password 1 chance in 11,000 a day.
+    RATELIMIT_SECOND_FACTOR_PER_IP = "10/minute;100/hour"
+    RATELIMIT_SECOND_FACTOR_PER_ACCOUNT = "10/hour;30/day"
+    # The login's second step waits this long for the code after the password.
+    SECOND_FACTOR_PENDING_LIFETIME = timedelta(minutes=5)
 
     # E-mail outbox: SMTP when MAIL_SERVER is set, else written to the log.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
@@ -84,6 +90,11 @@ class Config:
 
     # Plan defaults (DESIGN §3: the plan is built within six months of notification).
     PLAN_DEADLINE_MONTHS = 6
+    # Above this many indicators, milestones and actions, the plan page sends objectives
+    # closed and each loads its contents when it scrolls into view (bench/RESULTS.md).
+    PLAN_LAZY_FROM = int(os.environ.get("PLAN_LAZY_FROM", "150"))
+    SCHEDULE_CHUNK = int(os.environ.get("SCHEDULE_CHUNK", "100"))  # planning rows per load
+    PORTFOLIO_PAGE = int(os.environ.get("PORTFOLIO_PAGE", "50"))  # « Mes marchés » lines per page
     MIN_REVIEWS_PER_YEAR = 2
 
     # Attachments (pièces jointes, SECURITY.md §5): stored outside app/static, under random
@@ -120,6 +131,8 @@ class TestConfig(Config):
     PUBLIC_URL = "http://localhost"
     # Tests that store files set their own folder; the others must never write to instance/.
     UPLOAD_FOLDER = os.path.join(tempfile.gettempdir(), "progres-test-uploads")
+    # A GET that writes outside database.writing() fails the test that made it (SQLite).
+    SQLITE_STRICT_READS = True
 
 
 class ProductionConfig(Config):

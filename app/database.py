@@ -1,17 +1,69 @@
 """Engine settings per database (STACK-NOTES « SQLite done right »)."""
 
+import contextvars
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import g, has_app_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+log = logging.getLogger("progres.database")
 
-def configure_engine(engine: Engine) -> None:
+READ_METHODS = ("GET", "HEAD")
+_writing = contextvars.ContextVar("progres_sqlite_writing", default=False)
+_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+
+
+class WriteInReadTransaction(RuntimeError):
+    """A read request wrote outside `writing()` (raised in tests, logged in production)."""
+
+
+def configure_engine(engine: Engine, *, strict_reads: bool = False) -> None:
     if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, strict_reads)
 
 
-def _configure_sqlite(engine: Engine) -> None:
-    """WAL, a busy timeout and BEGIN IMMEDIATE: without them concurrent read-then-write
-    requests silently lose updates or fail with « database is locked »."""
+def is_read_request() -> bool:
+    """Inside the dispatch of a GET or HEAD (not in a test's bare request context, where
+    services write freely), outside `writing()`."""
+    return has_app_context() and g.get("read_request", False) and not _writing.get()
+
+
+def mark_read_requests(app) -> None:
+    """Before any other hook (the session check reads the database first): a GET or HEAD is a
+    read request."""
+
+    def mark() -> None:
+        g.read_request = request.method in READ_METHODS
+
+    app.before_request_funcs.setdefault(None, []).insert(0, mark)
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """A write inside a read request (a session's last activity, an API token's last use):
+    the read transaction ends first and the write takes a transaction of its own, with the
+    write lock from its first statement. Commits on exit. A no-op difference on PostgreSQL."""
+    from app.extensions import db
+
+    db.session.commit()
+    token = _writing.set(True)
+    try:
+        yield
+        db.session.commit()
+    finally:
+        _writing.reset(token)
+
+
+def _configure_sqlite(engine: Engine, strict_reads: bool) -> None:
+    """WAL, a busy timeout, and two kinds of transactions: a read request (GET, HEAD) takes a
+    deferred one, so readers never queue behind each other nor behind a writer (WAL lets them
+    read the last commit); everything else takes BEGIN IMMEDIATE, the write lock first, so a
+    read-then-write never loses a race. Before, every request took the write lock and 70
+    people at once got « database is locked » (bench/RESULTS.md)."""
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
@@ -19,19 +71,37 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        # 30 s, not 5: SQLite's busy handler is no queue, and under 20 editors a save could
+        # wait over 5 s for the write lock and answer 500 (tests/security/test_no_lost_update).
+        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        deferred = is_read_request()
+        connection.info["deferred"] = deferred
+        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def refuse_writes_in_reads(connection, _cursor, statement, *_args):
+        # A deferred transaction that writes can fail with « database is locked » as soon
+        # as another request wrote since it began: such a write belongs in `writing()`.
+        if connection.info.get("deferred") and _WRITE.match(statement):
+            if strict_reads:
+                raise WriteInReadTransaction(
+                    f"écriture dans une requête de lecture : {statement[:80]}"
+                )
+            log.warning("database.write_in_read_request statement=%s", statement[:80])
 
 
 def flush_or_conflict(message: str) -> None:
     """Write the pending changes now: a row changed since it was read (its version moved,
-    SQLAlchemy's StaleDataError) is a lost race, answered as a 409 with `message`, never a 500."""
+    SQLAlchemy's StaleDataError), or inserted meanwhile by someone else (a unique key taken:
+    two first values of one period at the same moment), is a lost race, answered as a 409 with
+    `message`, never a 500."""
+    from sqlalchemy.exc import IntegrityError
     from sqlalchemy.orm.exc import StaleDataError
 
     from app.errors import Conflict
@@ -42,3 +112,14 @@ def flush_or_conflict(message: str) -> None:
     except StaleDataError as error:
         db.session.rollback()
         raise Conflict(message) from error
+    except IntegrityError as error:
+        if not is_unique_violation(error):
+            raise
+        db.session.rollback()
+        raise Conflict(message) from error
+
+
+def is_unique_violation(error) -> bool:
+    """PostgreSQL's SQLSTATE 23505, SQLite's « UNIQUE constraint failed »."""
+    orig = getattr(error, "orig", None)
+    return getattr(orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(orig)

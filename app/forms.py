@@ -2,12 +2,72 @@
 
 from urllib.parse import urlsplit
 
-from flask_wtf import FlaskForm
-from wtforms import DecimalField
+import flask_wtf
+from flask import request
+from flask_wtf.form import _Auto
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
+from wtforms import DecimalField, FileField, Form, MultipleFileField
 from wtforms.validators import StopValidation
 from wtforms.widgets import TextInput
 
 from app.errors import DomainError
+
+# The largest id, version or count a database integer column holds: PostgreSQL's `integer`.
+MAX_ID = 2**31 - 1
+
+
+def database_int(value) -> int:
+    """`int()` for a number bound for the database (`request.form.get(…, type=database_int)`):
+    one no integer column can hold is a ValueError, hence no value, never an overflow (a 500)
+    at the first query that uses it."""
+    number = int(value)
+    if not -MAX_ID <= number <= MAX_ID:
+        raise ValueError(value)
+    return number
+
+
+class FlaskForm(flask_wtf.FlaskForm):
+    """Every form of the app. Flask-WTF hands a form all of a request's files mixed with its
+    text fields, and the JSON body of a JSON request: a file part named `title`, or
+    `{"title": 5}`, reached a text field as a FileStorage or an int and came back as a 500
+    (len() of it in `Length`, `.strip()` in a service). Here a file reaches only a file field,
+    and a form is read from a form body only (no HTML page of the app posts JSON)."""
+
+    class Meta:
+        def wrap_formdata(self, form, formdata):
+            if formdata is not _Auto:
+                return formdata
+            if not request or request.method not in flask_wtf.form.SUBMIT_METHODS:
+                return None
+            file_fields = {f.name for f in form if isinstance(f, FileField | MultipleFileField)}
+            files = MultiDict(
+                (name, file) for name, file in request.files.items(multi=True)
+                if name in file_fields
+            )  # fmt: skip
+            if files:
+                return CombinedMultiDict((files, request.form))
+            return request.form or None
+
+
+class Subform(Form):
+    """A form repeated inside another (FieldList of FormField): without this, its fields'
+    messages (« Not a valid choice », « Not a valid decimal value ») stayed in English."""
+
+    class Meta:
+        def get_translations(self, form):
+            from flask_wtf.i18n import translations
+
+            return translations
+
+
+def error_messages(errors) -> list[str]:
+    """A field's errors as plain messages: a FieldList of subforms nests them in lists and
+    dicts, which the error summary showed as « {'side': ['…']} »."""
+    if isinstance(errors, dict):
+        errors = list(errors.values())
+    if isinstance(errors, list | tuple):
+        return [message for entry in errors for message in error_messages(entry)]
+    return [str(errors)] if errors else []
 
 
 def attach_error(form: FlaskForm, error: DomainError) -> None:

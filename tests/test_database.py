@@ -13,7 +13,7 @@ def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(app):
         pragma = lambda name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
         assert pragma("journal_mode") == "wal"
         assert pragma("foreign_keys") == 1
-        assert pragma("busy_timeout") == 5000
+        assert pragma("busy_timeout") == 30000
         assert pragma("synchronous") == 1  # NORMAL
 
 
@@ -29,3 +29,63 @@ def test_foreign_keys_are_enforced(app):
         )
         db.session.flush()
     db.session.rollback()
+
+
+def _sqlite_only():
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+
+
+def _write_now(app) -> None:
+    """Another request's write, on a connection of its own, that may not wait for the lock."""
+    from sqlalchemy import create_engine
+
+    other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    with other.connect() as connection:
+        connection.exec_driver_sql("PRAGMA busy_timeout=0")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("UPDATE user_account SET locale = 'en' WHERE id = 1")
+        connection.exec_driver_sql("COMMIT")
+    other.dispose()
+
+
+def test_a_read_request_leaves_the_write_lock_to_writers(app, world):
+    """A page being read (GET) holds a deferred transaction: another request writes at once,
+    where it used to wait for the whole page to render (« database is locked » under load)."""
+    _sqlite_only()
+    db.session.commit()
+    with app.test_request_context("/", method="GET"):
+        app.preprocess_request()  # the request's own hooks, as when it is served
+        db.session.execute(text("SELECT count(*) FROM contract")).scalar()  # the read is open
+        _write_now(app)
+        db.session.rollback()
+
+
+def test_a_write_request_takes_the_write_lock_first(app, world):
+    from sqlalchemy.exc import OperationalError
+
+    _sqlite_only()
+    db.session.commit()
+    with app.test_request_context("/", method="POST"):
+        app.preprocess_request()
+        db.session.execute(text("SELECT count(*) FROM contract")).scalar()
+        with pytest.raises(OperationalError, match="locked"):
+            _write_now(app)
+        db.session.rollback()
+
+
+def test_a_write_in_a_read_request_must_say_so(app, world):
+    from app.database import WriteInReadTransaction, writing
+
+    _sqlite_only()
+    db.session.commit()
+    update = text("UPDATE user_account SET locale = 'fr' WHERE id = :id")
+    with app.test_request_context("/", method="GET"):
+        app.preprocess_request()
+        with pytest.raises(WriteInReadTransaction):
+            db.session.execute(update, {"id": world.buyer_lead.id})
+        db.session.rollback()
+        with writing():  # its own immediate transaction, committed
+            db.session.execute(update, {"id": world.buyer_lead.id})
+    assert db.session.execute(text("SELECT locale FROM user_account WHERE id = :id"),
+                              {"id": world.buyer_lead.id}).scalar() == "fr"  # fmt: skip

@@ -1,11 +1,10 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.auth.forms import email_field
-from app.forms import FrenchDecimalField
+from app.forms import FlaskForm, FrenchDecimalField
 
 
 class OrganisationForm(FlaskForm):

@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from app.api.services import EXPIRY_DAYS, NAME_MAX, SCOPES
+from app.forms import FlaskForm
 
 
 def _days(raw) -> int:

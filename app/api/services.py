@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.audit.services import canonical_json, record
 from app.contracts.models import Contract, Membership
+from app.database import writing
 from app.db_types import utcnow
 from app.difficulties.deadlines import today_in_paris
 from app.errors import DomainError, NotAllowed
@@ -182,9 +183,9 @@ def authenticate(authorization: str | None, query: dict[str, list[str]]) -> Call
     if membership is None or not membership.user.is_active:  # left the contract, or disabled
         raise invalid
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_EVERY:
-        db.session.execute(update(ApiToken).where(ApiToken.id == token.id)
-                           .values(last_used_at=now))  # fmt: skip
-        db.session.commit()
+        with writing():
+            db.session.execute(update(ApiToken).where(ApiToken.id == token.id)
+                               .values(last_used_at=now))  # fmt: skip
     return Caller(token, membership)
 
 

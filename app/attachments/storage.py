@@ -37,6 +37,9 @@ class LocalStorage:
             Path(temporary).unlink(missing_ok=True)
             raise
 
+    def load(self, contract_id: int, key: str) -> bytes:
+        return self.path(contract_id, key).read_bytes()
+
     def delete(self, contract_id: int, key: str) -> None:
         self.path(contract_id, key).unlink(missing_ok=True)
 

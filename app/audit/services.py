@@ -35,6 +35,12 @@ def _json_default(value: Any) -> str:
     raise TypeError(f"not serialisable in the audit trail: {type(value).__name__}")
 
 
+def text_digest(text: str) -> str:
+    """Free text (a message, notes, a summary) goes into the trail as its SHA-256: the trail
+    proves what was written without repeating it (an internal note stays on its side)."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def canonical_json(data: Any) -> str:
     return json.dumps(
         data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default

@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
     MultipleFileField,
@@ -12,6 +11,7 @@ from wtforms.validators import DataRequired, Length
 
 from app.difficulties.models import CATEGORIES, SEVERITIES
 from app.difficulties.services import TEXT_MAX, TITLE_MAX
+from app.forms import FlaskForm
 from app.plan.forms import MultiCheckboxField
 from app.threads.forms import MessageForm  # noqa: F401  (the difficulty page's thread)
 

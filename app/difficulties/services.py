@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from app.audit.services import record
+from app.audit.services import record, text_digest
 from app.auth.models import User
 from app.contracts.models import Contract, Membership
 from app.database import flush_or_conflict
@@ -303,7 +303,7 @@ def post_message(difficulty: Difficulty, membership: Membership, body: str, *,
     record("difficulte.message", actor=membership.user, contract_id=contract.id,
            object_type="message", object_id=message.id,
            after={"difficulte": difficulty.id, "visibilite": message.visibility,
-                  "empreinte": _digest(message.body)})  # fmt: skip
+                  "empreinte": text_digest(message.body)})  # fmt: skip
     mentioned = threads.mentioned(message.body, audience)
     who, n, title = membership.user.full_name, difficulty.number, difficulty.title
     notify(
@@ -338,12 +338,6 @@ def _participants(difficulty: Difficulty, audience: list[Membership]) -> list[Me
     ))  # fmt: skip
     keep = {difficulty.raised_by_id, difficulty.acknowledged_by_id, *writers}
     return [m for m in audience if m.user_id in keep or m.is_lead]
-
-
-def _digest(text: str) -> str:
-    import hashlib
-
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def send_reminders(today: date | None = None) -> int:

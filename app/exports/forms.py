@@ -1,9 +1,10 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, IntegerField
 from wtforms.validators import AnyOf, DataRequired, NumberRange
 from wtforms.widgets import HiddenInput
+
+from app.forms import FlaskForm
 
 
 class UploadForm(FlaskForm):

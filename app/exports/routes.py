@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.attachments.services import attachment_for, file_path, store_upload
+from app.audit.services import record
 from app.difficulties.deadlines import today_in_paris
 from app.errors import DomainError
 from app.exports import imports, pdf, spreadsheets
@@ -84,6 +85,11 @@ def upload():
         db.session.rollback()  # the stored file goes with it
         attach_error(form, error)
         return _form_page(form, status=422)
+    # The file stays in the contract's storage even if the import is never confirmed.
+    record("mesures.fichier_depose", actor=current_user, contract_id=g.contract.id,
+           object_type="piece", object_id=attachment.id,
+           after={"fichier": attachment.display_name, "sha256": attachment.sha256,
+                  "taille": attachment.size})  # fmt: skip
     db.session.commit()
     return _preview_page(attachment, imports.check(g.contract, g.membership, rows))
 

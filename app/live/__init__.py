@@ -9,7 +9,7 @@ from sqlalchemy import event as sa_event
 
 from app.extensions import db
 from app.live.bus import EventBus, LiveEvent, make_bus
-from app.live.presence import MemoryHashes, PresenceStore
+from app.live.presence import MemoryHashes, PresenceStore, ResilientHashes
 
 
 @dataclass
@@ -24,10 +24,14 @@ def init_live(app: Flask) -> None:
     if url.startswith(("redis://", "rediss://")):
         import redis
 
-        hashes = redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=2)
+        hashes = ResilientHashes(
+            redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=2)
+        )
     else:
         hashes = MemoryHashes()
     app.extensions["live"] = Live(bus, PresenceStore(hashes))
+    # Contract pages say so when other people's changes no longer reach them live.
+    app.add_template_global(lambda: bus.healthy, "live_available")
 
 
 def live() -> Live:

@@ -10,6 +10,7 @@ from flask_login import current_user
 from app.auth.services import resume_session
 from app.extensions import db
 from app.live import channel, live, person_channel, publish
+from app.live.bus import STATE_EVENT, LiveEvent
 from app.permissions import MEMBER, allow
 from app.plan.services import backlog_events
 from app.rendering import render_fragment
@@ -31,9 +32,12 @@ def stream():
     """One stream per open contract page. Subscribe first, then replay what the page missed;
     hold no database session while streaming; re-check membership at every keepalive."""
     config, state = current_app.config, live()
-    if state.bus.count(who=current_user.id) >= config["LIVE_MAX_STREAMS_PER_USER"]:
-        abort(429)
     contract_id, user_id = g.contract.id, current_user.id
+    entry_id = f"flux:{secrets.token_hex(8)}"
+    # Counted across processes (through Redis when the bus has it): a stream holds a thread.
+    if not state.presence.open_stream(user_id, entry_id, config["LIVE_MAX_STREAMS_PER_USER"],
+                                      ttl=3 * config["LIVE_KEEPALIVE_SECONDS"] + 5):  # fmt: skip
+        abort(429)
     session_id = current_user.current_session.id
     person = {"user_id": user_id, "name": current_user.full_name, "side": g.membership.side}
     # The contract's events, its own side's, and the person's own (their bell).
@@ -43,7 +47,8 @@ def stream():
     )  # fmt: skip
     since = _since()
     missed = backlog_events(g.contract, since) if since is not None else []
-    entry_id = f"flux:{secrets.token_hex(8)}"
+    if not state.bus.healthy:  # this page shows (or must show) that live updates are down
+        missed.insert(0, LiveEvent(STATE_EVENT, {"ok": False}))
     # Presence means « on the plan page »; the contract's other pages only listen.
     present = request.args.get("page", "plan") == "plan"
     if present:
@@ -70,6 +75,7 @@ def stream():
                 if event is None:
                     if not still_member():
                         return
+                    state.presence.touch_stream(user_id, entry_id)
                     if present:
                         state.presence.touch(contract_id, entry_id, **person)
                     yield ": keepalive\n\n"
@@ -77,6 +83,7 @@ def stream():
                     yield event.encode()
         finally:
             state.bus.unsubscribe(subscription)
+            state.presence.close_stream(user_id, entry_id)
             if present:
                 state.presence.leave(contract_id, entry_id)
                 with app.app_context():
@@ -109,3 +116,11 @@ def _is_member(contract_id: int, user_id: int) -> bool:
 def presence():
     return render_fragment("live/presence.html", "presence_bar",
                            people=live().presence.present(g.contract.id))  # fmt: skip
+
+
+@bp.get("/etat")
+@allow(MEMBER)
+def status():
+    """The notice a contract page shows while other people's changes cannot reach it live
+    (pulled when the stream says the bus was lost or is back); empty when all is well."""
+    return render_fragment("live/status.html", "live_status", live_ok=live().bus.healthy)

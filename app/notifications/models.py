@@ -19,6 +19,10 @@ KINDS = {
     "mention": (_l("Quelqu'un vous mentionne (@)"), "immediat"),
     "relance": (_l("Relance : prise en compte en retard"), "immediat"),
     "revue": (_l("Revues : invitation, compte-rendu à approuver ou à reprendre"), "immediat"),
+    "modification": (
+        _l("Demandes de modification : proposition, décision, visas, application"),
+        "immediat",
+    ),
 }
 MODES = {
     "immediat": _l("E-mail immédiat"),

@@ -3,10 +3,9 @@
 from flask import Blueprint, abort, flash, has_request_context, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from app.extensions import db
-from app.forms import is_local_url
+from app.forms import FlaskForm, database_int, is_local_url
 from app.notifications import services
 from app.notifications.models import KINDS, MODES
 from app.permissions import LOGGED_IN, allow
@@ -45,7 +44,7 @@ def open_one():
     if not form.validate_on_submit():
         abort(400)
     notification = services.notification_of(
-        current_user, request.form.get("notification", type=int)
+        current_user, request.form.get("notification", type=database_int)
     )
     if notification is None:  # someone else's, or of a contract one has left: nothing to open
         flash(_("Cette notification n'est plus disponible."), "info")

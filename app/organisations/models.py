@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, String
+from sqlalchemy import Boolean, CheckConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db_types import UTCDateTime, utcnow
@@ -20,6 +20,13 @@ class Organisation(db.Model):
     # Company size (TPE/PME/ETI/GE); None for a public buyer.
     size: Mapped[str | None] = mapped_column(String(3))
     ess: Mapped[bool] = mapped_column(Boolean, default=False)  # économie sociale et solidaire
+    # Identification printed on letters and amendments (EXE10 sections A and B).
+    trade_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    address: Mapped[str] = mapped_column(Text, default="", server_default="")  # establishment
+    head_office_address: Mapped[str] = mapped_column(Text, default="", server_default="")
+    head_office_siret: Mapped[str] = mapped_column(String(14), default="", server_default="")
+    email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    phone: Mapped[str] = mapped_column(String(30), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (

@@ -11,6 +11,7 @@ from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from app.audit.services import record, text_digest
 from app.contracts.models import Contract, Membership
 from app.errors import NotAllowed
 from app.extensions import db
@@ -43,6 +44,11 @@ def post(
     message = threads.add_message(
         contract.id, item.KIND, item.uid, membership, body, internal=internal
     )
+    # As a difficulty's message: the text's hash, not the text (an internal note stays so).
+    record(f"plan.{item.KIND}.message", actor=membership.user, contract_id=contract.id,
+           object_type="message", object_id=message.id,
+           after={"element": item.uid, "visibilite": message.visibility,
+                  "empreinte": text_digest(message.body)})  # fmt: skip
     audience = db.session.scalars(
         select(Membership).where(Membership.contract_id == contract.id,
                                  *( [Membership.side == membership.side] if internal else []))

@@ -1,10 +1,14 @@
 """« Accès API »: a member creates a token, sees it once, lists and revokes it (catalogue 27)."""
 
+import base64
 import re
+import secrets
+from types import SimpleNamespace
 
 from sqlalchemy import select
 
-from app.api.services import token_hash
+from app.api import services
+from app.api.services import TOKEN_PREFIX, token_hash
 from app.audit.models import AuditEvent
 from app.extensions import db
 from app.indicators.models import ApiToken
@@ -80,3 +84,38 @@ def test_a_token_needs_a_name_and_an_offered_duration(client, world, log_in):
     assert create(client, world, name="").status_code == 422
     assert create(client, world, days="3650").status_code == 422
     assert db.session.scalar(select(ApiToken)) is None
+
+
+def test_the_secret_is_drawn_from_token_urlsafe_with_at_least_32_bytes(
+    client, world, log_in, monkeypatch
+):
+    real, draws = secrets.token_urlsafe, []
+
+    def token_urlsafe(*args, **kwargs):
+        draws.append(real(*args, **kwargs))
+        return draws[-1]
+
+    monkeypatch.setattr(services.secrets, "token_urlsafe", token_urlsafe)
+    log_in(world.supplier_lead)
+    page = create(client, world).get_data(as_text=True)
+    secret = re.search(r'value="(prg_[^"]+)"', page)[1]
+    # The whole random part is one draw of the CSPRNG, of 32 bytes (256 bits) or more.
+    assert [value for value in draws if value in secret] == [secret.removeprefix(TOKEN_PREFIX)]
+    random_part = secret.removeprefix(TOKEN_PREFIX)
+    assert len(base64.urlsafe_b64decode(random_part + "=" * (-len(random_part) % 4))) >= 32
+
+
+def test_authentication_compares_the_stored_hash_in_constant_time(client, issue, monkeypatch):
+    secret = issue(scope="lecture")
+    stored = db.session.scalar(select(ApiToken.token_hash))
+    real, comparisons = services.hmac.compare_digest, []
+
+    def compare_digest(a, b):
+        comparisons.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(services, "hmac", SimpleNamespace(compare_digest=compare_digest))
+    assert client.get("/api/v1/contrat", headers=bearer(secret)).status_code == 200
+    assert comparisons == [(stored, token_hash(secret))]
+    # Two values, the stored hash and the request's, not one of them compared with itself.
+    assert comparisons[0][0] is not comparisons[0][1]

@@ -54,3 +54,20 @@ def test_redis_carries_events_between_two_app_processes(redis_url):
     finally:
         first.close()
         second.close()
+
+
+def test_two_redis_databases_never_hear_each_other(redis_url):
+    """Pub/sub ignores the database number: the channels carry it, so two installations (or
+    the SQLite and PostgreSQL test runs) sharing one Redis stay apart."""
+    channel = f"contract:{uuid.uuid4()}"
+    other_db = redis_url.rsplit("/", 1)[0] + "/" + str((int(redis_url.rsplit("/", 1)[1]) + 1) % 16)
+    here, there = RedisEventBus(redis_url, tick=0.05), RedisEventBus(other_db, tick=0.05)
+    try:
+        elsewhere, alongside = there.subscribe(channel), here.subscribe(channel)
+        here.publish(channel, LiveEvent("item-action-3", {"item": 3}, 12))
+        assert alongside.queue.get(timeout=3).name == "item-action-3"
+        time.sleep(0.3)  # what `there` would have received by now
+        assert elsewhere.queue.empty()
+    finally:
+        here.close()
+        there.close()

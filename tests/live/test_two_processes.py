@@ -16,9 +16,10 @@ from urllib.request import HTTPCookieProcessor, Request, build_opener
 import pytest
 from sqlalchemy import select
 
+from app.changes.models import ChangeRequest
 from app.demo.data import DEMO_PASSWORD, load
 from app.extensions import db
-from app.plan.models import Action, PlanVersion
+from app.plan.models import Action
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,9 +93,10 @@ def two_servers(app, database_url, redis_url):
 
 def test_an_edit_served_by_one_process_reaches_a_page_on_the_other(app, two_servers):
     (first, second), processes = two_servers
+    # The draft of the demo's change request still being written (a submitted one is frozen).
     action = db.session.scalar(
-        select(Action).join(PlanVersion, Action.plan_version_id == PlanVersion.id)
-        .where(PlanVersion.status == "brouillon", Action.title.like("Sourcer un fil%"))
+        select(Action).join(ChangeRequest, Action.plan_version_id == ChangeRequest.draft_version_id)
+        .where(ChangeRequest.status == "brouillon", Action.title.like("Sourcer un fil%"))
     )  # fmt: skip
     action_id, version_id = action.id, action.plan_version_id
     db.session.commit()

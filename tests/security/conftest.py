@@ -24,11 +24,10 @@ import html
 import io
 import json
 import re
-import shutil
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, time
+from dataclasses import dataclass, field
+from datetime import date, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -40,7 +39,7 @@ from werkzeug.datastructures import FileStorage
 
 from app import create_app
 from app.attachments.services import store_upload
-from app.auth.models import UserSession
+from app.auth.models import User, UserSession
 from app.contracts import services as contracts
 from app.contracts.models import Membership
 from app.difficulties import services as difficulties
@@ -54,8 +53,13 @@ from app.reviews import meeting as review_meeting
 from app.reviews import services as reviews
 from app.reviews.models import ResultAssessment, Review
 from tests import factories
-from tests.conftest import POSTGRES_URL, IsolatedClient, _truncate_postgres
+from tests.changes.conftest import in_force  # noqa: F401  (a fixture of test_signoff)
+from tests.conftest import POSTGRES_URL, IsolatedClient, _empty_postgres, fresh_database
 from tests.helpers import emails_to, link_in
+from tests.security import changes_stage
+from tests.security.changes_stage import ChangeSamples
+from tests.snapshots import TableRows
+from tests.two_factor import turn_on_two_factor
 
 ROLES = (
     "anonymous",
@@ -81,6 +85,7 @@ MEMBERS_OF_B = ("outsider", "other_supplier_lead")
 PUBLIC_ENDPOINTS = frozenset(
     {
         "auth.login",
+        "auth.login_code",  # the login's second step (two-factor authentication)
         "auth.forgotten_password",
         "auth.reset_password",
         "auth.invitation",
@@ -179,6 +184,8 @@ class Side:
     review_id: int = 0
     point: tuple[int, int] = (0, 0)  # (id, version)
     assessment: tuple[int, int] = (0, 0)
+    # Change requests in each state a changes route needs (the plan is in force: version 1).
+    changes: ChangeSamples = field(default_factory=ChangeSamples)
 
     def value_to_judge(self, role: str) -> tuple[int, int]:
         """A value a role may validate: one entered by the other side."""
@@ -190,8 +197,11 @@ class Sample:
     """How to fill one URL argument: `value(stage, role, foreign)`. A `scoped` argument names
     an object of one contract or one person, so it has an own and a foreign value."""
 
-    value: Callable[[Stage, str, bool], object]
+    value: Callable[..., object]
     scoped: bool = True
+    by_endpoint: bool = (
+        False  # value(stage, role, foreign, endpoint): the object depends on the route
+    )
 
 
 SAMPLES: dict[str, Sample] = {
@@ -219,6 +229,13 @@ SAMPLES: dict[str, Sample] = {
     # Own: the role's own API token on contract A; foreign: a token of contract B's buyer lead.
     "token_id": Sample(lambda stage, role, foreign: stage.api_token_of(role, foreign)),
     "token": Sample(lambda stage, role, foreign: stage.own.invitation_token, scoped=False),
+    "change_id": Sample(
+        lambda stage, role, foreign, endpoint: stage.side(foreign).changes.change_for(endpoint),
+        by_endpoint=True,
+    ),
+    "document_id": Sample(lambda stage, role, foreign: stage.side(foreign).changes.letter[0]),
+    "step": Sample(lambda stage, role, foreign: "soumettre", scoped=False),
+    "buyer_step": Sample(lambda stage, role, foreign: "approuver", scoped=False),
 }
 
 
@@ -256,6 +273,13 @@ BODIES: dict[str, Callable[[Fill], dict]] = {
         "password": NEW_PASSWORD,
     },
     "auth.end_other_session": lambda f: {},
+    # Every person of the stage has the two-factor authentication (Stage.phones).
+    "auth.login_code": lambda f: {"code": f.stage.code("buyer_lead")},
+    "auth.turn_on_two_factor": lambda f: _new_phone(f),
+    "auth.renew_recovery_codes": lambda f: {"codes-code": f.stage.code(_person(f)),
+                                            "codes-password": factories.PASSWORD},
+    "auth.turn_off_two_factor": lambda f: {"desactivation-code": f.stage.code(_person(f)),
+                                           "desactivation-password": factories.PASSWORD},
     "admin.organisation_create": lambda f: {
         "name": "Filatures de l'Ain",
         "kind": "entreprise",
@@ -294,7 +318,8 @@ BODIES: dict[str, Callable[[Fill], dict]] = {
     "contract.plan.move": lambda f: {"direction": "1"},
     "contract.plan.editing_heartbeat": lambda f: {},
     "contract.plan.preview": lambda f: {"texte": "**Objectif** : -20 % de chutes"},
-    "contract.plan.give_visa": lambda f: {"password": factories.PASSWORD},
+    "contract.plan.give_visa": lambda f: {"password": factories.PASSWORD,
+                                          "code": f.stage.code(_person(f))},
     "contract.difficulties.create": lambda f: {
         "title": "Retard de livraison",
         "category": "delais",
@@ -372,7 +397,58 @@ BODIES: dict[str, Callable[[Fill], dict]] = {
     # Sent as a form with a cookie by the walk (401 before anything else); as JSON with a token
     # by test_access_matrix.test_api_route_is_served_with_a_token_of_its_contract.
     "api.push": lambda f: {"period_start": f.side("uid").free_period, "value": "12.5"},
-}
+    "contract.changes.create": lambda f: {"title": "Nouvelle évolution", "rationale": ""},
+    "contract.changes.from_review": lambda f: {"title": "Évolution décidée en revue"},
+    "contract.changes.update": lambda f: {
+        "version": _change_version(f), "title": "Évolution", "rationale": "", "financial_impact_ht": "0",
+        **{f"q_{k}": "non" for k in ("prix", "obligations", "paiement", "perimetre")}},
+    "contract.changes.step": lambda f: {"version": _change_version(f)},
+    "contract.changes.buyer_step": lambda f: {"version": _change_version(f), "comment": ""},
+    "contract.changes.formalise": lambda f: {"version": _change_version(f), "choice": "lettre", "reason": ""},
+    "contract.changes.terms": lambda f: {"version": _change_version(f), "signatory_name": "Claire Martin",
+                                         "signatory_qualite": "Acheteuse référente"},
+    "contract.changes.visa": lambda f: {"sha256": f.side("document_id").changes.letter[1],
+                                        "qualite": "Référent", "password": factories.PASSWORD,
+                                        "code": f.stage.code(_person(f))},
+    "contract.changes.acceptance": lambda f: {"version": _change_version(f),
+                                              "file": (io.BytesIO(changes_stage.PDF), "accord-signe.pdf")},
+    "contract.changes.signature": lambda f: {
+        "version": _change_version(f), "signature_kind": "manuscrite",
+        "file": (io.BytesIO(changes_stage.PDF), "avenant-signe.pdf"),
+        "signatories-0-name": "Sophie Durand", "signatories-0-qualite": "Présidente", "signatories-0-side": "titulaire",
+        "signatories-1-name": "Claire Martin", "signatories-1-qualite": "Vice-présidente", "signatories-1-side": "acheteur"},
+    "contract.changes.notification": lambda f: {"version": _change_version(f), "mode": "recepisse",
+                                                "day": (date.today() - timedelta(days=1)).isoformat(), "at": "09:00"},
+    "contract.changes.contract_terms": lambda f: {"buyer_type": "autre_pa", "procedure": "formalisee",
+                                                  "vat_rate": "20", "price_regime": "ferme"},
+    "contract.changes.holder": lambda f: {"trade_name": "Textiles Rhône", "phone": "04 65 71 42 17"},
+}  # fmt: skip
+
+
+def _person(f: Fill) -> str:
+    """Whose account a body is for: the case's role (the buyer lead's for an anonymous one)."""
+    return f.case.role if f.case.role in f.stage.phones else "buyer_lead"
+
+
+def _new_phone(f: Fill) -> dict:
+    """Moving the two-factor authentication to a new app: its first code, and one of the
+    current app."""
+    import pyotp
+
+    from app.auth import two_factor
+
+    person = _person(f)
+    secret = two_factor.new_secret()
+    user = db.session.get(User, f.stage.people[person][0])
+    return {"setup": two_factor.setup_token(user, secret), "code": pyotp.TOTP(secret).now(),
+            "current_code": f.stage.code(person), "password": factories.PASSWORD}  # fmt: skip
+
+
+def _change_version(f: Fill) -> int:
+    from app.changes.models import ChangeRequest
+
+    change_id = f.side("change_id").changes.change_for(f.case.route.endpoint)
+    return db.session.get(ChangeRequest, change_id).version
 
 
 def _review_version(f: Fill) -> int:
@@ -411,7 +487,9 @@ class Case:
                     f"pas d'échantillon pour l'argument {name!r} de {self.route}: "
                     "ajoutez-le à SAMPLES dans tests/security/conftest.py"
                 )
-            return str(SAMPLES[name].value(stage, self.role, self.foreign(name)))
+            sample = SAMPLES[name]
+            extra = (self.route.endpoint,) if sample.by_endpoint else ()
+            return str(sample.value(stage, self.role, self.foreign(name), *extra))
 
         return re.sub(r"<([^>]+)>", fill, self.route.rule)
 
@@ -622,6 +700,9 @@ def _side(contract, lead) -> Side:
     db.session.commit()
     assessment = review.assessments[0]
     db.session.commit()
+    samples, draft = changes_stage.build(contract, buyer, supplier_lead, objective.uid)
+    copies = {i.uid: i for found in versions.items_of(draft).values() for i in found}
+    version, axis, objective = draft, copies[axis.uid], copies[objective.uid]
     return Side(
         contract.id,
         version.id,
@@ -643,6 +724,7 @@ def _side(contract, lead) -> Side:
         review_id=review.id,
         point=(point.id, point.version),
         assessment=(assessment.id, assessment.version),
+        changes=samples,
     )
 
 
@@ -699,6 +781,12 @@ class Stage:
                 client = self.app.test_client()
                 log_in(client, email)
                 self.cookies[role] = client.get_cookie(self.cookie_name).value
+            # Then everyone turns the two-factor authentication on (their sessions stay): the
+            # account's routes and the visas are walked with a code of their app.
+            self.phones = {
+                role: turn_on_two_factor(db.session.get(User, user_id), steps_ago=1)
+                for role, (user_id, _email) in self.people.items()
+            }
             db.session.remove()
             metadata = MetaData()
             metadata.reflect(bind=db.engine)
@@ -707,8 +795,8 @@ class Stage:
             ]
             self._all_rows = union_all(*(_rows_as_text(t) for t in self.tables))
             self._save_baseline()
-            self._baseline_rows = self.rows()
-            self.baseline = self.fingerprint()
+            self._baseline_rows = self.current_rows()
+            self.baseline = self.fingerprint()  # from the rows just read
 
     # ids and people
     def side(self, foreign: bool) -> Side:
@@ -721,6 +809,10 @@ class Stage:
 
     def email(self, role: str) -> str:
         return self.people[role][1]
+
+    def code(self, role: str) -> str:
+        """What the person's authenticator app shows now."""
+        return self.phones[role].code()
 
     def session_of(self, role: str, foreign: bool) -> str:
         if role == "anonymous" or not foreign:
@@ -768,13 +860,45 @@ class Stage:
         someone refused would be a leak), no session revoked. Only user_session.last_seen_at
         is left out: the session loader refreshes it (at most once a minute) on any
         authenticated request, refused or not, and that is no effect of the request."""
-        digest = hashlib.sha256("\n".join(self.rows()).encode()).hexdigest()
+        rows = self.current_rows()
+        if self._digest is None:
+            self._digest = hashlib.sha256("\n".join(rows).encode()).hexdigest()
+        digest = self._digest
         self.unchecked, self.dirty = False, digest != getattr(self, "baseline", digest)
         return digest
 
+    _rows_mark = _rows = _digest = _watcher = None
+
+    def current_rows(self) -> list[str]:
+        """`rows()`, read again only if something was written since they were last read."""
+        mark = self._write_mark()  # before reading: a write during the read is not missed
+        if mark is None or mark != self._rows_mark:
+            self._rows, self._rows_mark, self._digest = self.rows(), mark, None
+        return self._rows
+
+    def _write_mark(self):
+        """A value that moves whenever a write was committed (or tried) since it was last read,
+        so that the digest of every row is only recomputed then: PostgreSQL assigns a
+        transaction id to any transaction that writes (the snapshot's xmax passes it), SQLite
+        bumps `data_version` for a connection when another one commits. A false alarm costs
+        one full digest, never a wrong answer."""
+        if self._sqlite_path:
+            if self._watcher is None:
+                self._watcher = sqlite3.connect(self._sqlite_path, isolation_level=None)
+            return self._watcher.execute("PRAGMA data_version").fetchone()[0]
+        db.session.commit()
+        with db.engine.connect() as connection:
+            return connection.scalar(text("SELECT pg_snapshot_xmax(pg_current_snapshot())"))
+
+    def close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.close()
+        with self.app.app_context():
+            db.engine.dispose()
+
     def changed_tables(self) -> list[str]:
         """For failure messages: the tables whose rows differ from the baseline."""
-        now, then = set(self.rows()), set(self._baseline_rows)
+        now, then = set(self.current_rows()), set(self._baseline_rows)
         return sorted({row.split(SEPARATOR, 1)[0] for row in now ^ then})
 
     def _save_baseline(self) -> None:
@@ -782,20 +906,7 @@ class Stage:
             db.engine.dispose()
             _sqlite_copy(self._sqlite_path, self._sqlite_path.with_suffix(".baseline"))
             return
-        with db.engine.connect() as connection:
-            self._rows = {
-                t.name: [dict(r._mapping) for r in connection.execute(select(t))]
-                for t in self.tables
-            }
-            self._sequences = []
-            for table in self.tables:
-                for column in table.primary_key.columns:
-                    sequence = connection.scalar(
-                        text("SELECT pg_get_serial_sequence(:t, :c)"),
-                        {"t": table.name, "c": column.name},
-                    )
-                    if sequence:
-                        self._sequences.append((sequence, table.name, column.name))
+        self._snapshot = TableRows(db.engine)
 
     @property
     def _sqlite_path(self) -> Path | None:
@@ -809,24 +920,7 @@ class Stage:
             db.engine.dispose()
             _sqlite_copy(self._sqlite_path.with_suffix(".baseline"), self._sqlite_path)
             return
-        changed = set(self.changed_tables())
-        with db.engine.begin() as connection:
-            # Test clean-up only: replica mode skips the audit trail's append-only triggers
-            # (and the foreign keys, so the order of the tables does not matter).
-            connection.execute(text("SET LOCAL session_replication_role = replica"))
-            for table in self.tables:
-                if table.name in changed:
-                    connection.execute(table.delete())
-                    if self._rows[table.name]:
-                        connection.execute(table.insert(), self._rows[table.name])
-            for sequence, table, column in self._sequences:
-                if table in changed:  # ids stay unique even if someone restarted them
-                    connection.execute(
-                        text(
-                            f"SELECT setval('{sequence}', COALESCE((SELECT MAX(\"{column}\") "
-                            f'FROM "{table}"), 0) + 1, false)'
-                        )
-                    )
+        self._snapshot.restore(db.engine, only=set(self.changed_tables()))
 
     def ensure_baseline(self) -> None:
         """Restore the baseline if a request since the last fingerprint may have changed it."""
@@ -843,19 +937,12 @@ def stage_config():
 
 @pytest.fixture(scope="module")
 def stage(migrated_database, tmp_path_factory, stage_config):
-    if POSTGRES_URL:
-        _truncate_postgres(POSTGRES_URL)
-        url = POSTGRES_URL
-    else:
-        path = tmp_path_factory.mktemp("stage") / "stage.db"
-        shutil.copyfile(migrated_database, path)
-        url = f"sqlite:///{path}"
+    url = fresh_database(migrated_database, tmp_path_factory.mktemp("stage"), "stage.db")
     stage = Stage(url, stage_config)
     yield stage
-    with stage.app.app_context():
-        db.engine.dispose()
+    stage.close()
     if POSTGRES_URL:
-        _truncate_postgres(POSTGRES_URL)  # the next module's tests expect an empty database
+        _empty_postgres(POSTGRES_URL)  # the next module's tests expect an empty database
 
 
 @pytest.fixture
@@ -866,3 +953,27 @@ def on_stage(stage):
         stage.ensure_baseline()
         yield stage
         db.session.remove()
+
+
+# --- who makes a walk's write (test_junk_input.py, test_write_audit.py) -----------------------
+
+ACTOR_PREFERENCE = ("buyer_lead", "supplier_lead", "buyer_contributor", "supplier_contributor",
+                    "observer")  # fmt: skip
+
+
+@functools.cache
+def actor_for(route: Route) -> str:
+    """A role whose request on own ids goes through: the access matrix's positive control
+    (anonymous for a public route, the administrator for /admin, otherwise the first member
+    of A the route's rule lets in and no domain rule refuses on the stage's objects)."""
+    from tests.security.test_access_matrix import DOMAIN_REFUSALS, permitted
+
+    if route.public:
+        return "anonymous"
+    if route.token_authenticated:
+        return "supplier_lead"  # the holder of the stage's write token
+    rule = route.access_rule
+    if rule is not None and rule.admin:
+        return "admin"
+    refused = DOMAIN_REFUSALS.get(route.endpoint, set())
+    return next(r for r in ACTOR_PREFERENCE if permitted(route, r) and r not in refused)

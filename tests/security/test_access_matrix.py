@@ -63,7 +63,20 @@ HOLDERS = {
 DOMAIN_REFUSALS = {
     # The minutes are written by the side whose turn it is: the buyer's, on the stage's review.
     "contract.reviews.minutes": {"supplier_lead", "supplier_contributor"},
+    # A change request is decided, formalised and completed by the buyer lead only; the
+    # stage's letter receives the buyer's visa; the holder's identification is the holder's.
+    "contract.changes.buyer_step": {"supplier_lead"},
+    "contract.changes.formalise": {"supplier_lead"},
+    "contract.changes.terms": {"supplier_lead"},
+    "contract.changes.visa": {"supplier_lead"},
+    "contract.changes.signature": {"supplier_lead"},
+    "contract.changes.notification": {"supplier_lead"},
+    "contract.changes.contract_terms": {"supplier_lead"},
+    "contract.changes.holder": {"buyer_lead"},
 }
+# The stage's plan is in force, its draft belongs to a change request: a plan visa there is
+# refused by the domain (422; the baseline visa is tested in tests/plan).
+DOMAIN_STATES = {"contract.plan.give_visa": 422}
 
 
 def permitted(route, role) -> bool:
@@ -214,6 +227,9 @@ def test_allowed_role_on_own_ids_is_served(on_stage, case):
     if case.role in DOMAIN_REFUSALS.get(case.route.endpoint, ()):
         assert response.status_code == 403, where
         assert not written, f"refused but wrote: {where}"
+        return
+    if case.route.endpoint in DOMAIN_STATES:
+        assert response.status_code == DOMAIN_STATES[case.route.endpoint], where
         return
     assert response.status_code < 400, where
     assert not is_login_redirect(response, case.htmx), where

@@ -8,6 +8,7 @@ therefore runs in a process of its own, like a second gunicorn worker."""
 
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -65,6 +66,35 @@ def test_the_account_limit_follows_the_submitted_email_from_any_address(app, wor
     # Another account from that address is not touched: no lockout of everyone.
     other = attempt(app.test_client(), world.supplier_lead.email, PASSWORD, "203.0.113.9")
     assert other.status_code == 302
+
+
+class LimiterClock:
+    """The clock of the limits library's memory storage, moved forward at will (the test app
+    counts in `memory://`); the rest of the app keeps the real time."""
+
+    def __init__(self):
+        self.offset = 0.0
+
+    def time(self) -> float:
+        return time.time() + self.offset
+
+
+def test_the_account_throttle_expires_after_its_hour_no_permanent_lockout(app, world, monkeypatch):
+    import limits.storage.memory
+
+    assert app.config["RATELIMIT_LOGIN_PER_ACCOUNT"] == "20/hour"  # the production setting
+    clock = LimiterClock()
+    monkeypatch.setattr(limits.storage.memory, "time", clock)
+    email = world.buyer_lead.email
+    for n in range(20):
+        assert attempt(app.test_client(), email, address=f"198.51.100.{n}").status_code == 422
+    blocked = attempt(app.test_client(), email, PASSWORD, address="203.0.113.9")
+    assert blocked.status_code == 429
+    assert 0 < int(blocked.headers["Retry-After"]) <= 3600  # a time box, and it says how long
+    clock.offset = 59 * 60  # still inside the hour: still throttled, even with the password
+    assert attempt(app.test_client(), email, PASSWORD, address="203.0.113.10").status_code == 429
+    clock.offset = 60 * 60 + 1
+    assert attempt(app.test_client(), email, PASSWORD, address="203.0.113.11").status_code == 302
 
 
 SECOND_INSTANCE = """
