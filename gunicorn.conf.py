@@ -25,8 +25,26 @@ def _close_live_streams(worker):
         live.bus.close()  # every stream returns within a second instead of holding shutdown
 
 
+def _warm_up_documents(worker):
+    """WeasyPrint's first document in a process loads fonts and styles (≈ 1 s more): render
+    the sample amendment once at start, so the first buyer to generate one waits < 1 s."""
+    app = getattr(worker, "wsgi", None)
+    if app is None or os.environ.get("PDF_WARM_UP", "1") != "1":
+        return
+    if os.environ.get("PROGRES_CONFIG") != "production":
+        return
+    from app.changes.documents import render, samples
+
+    try:
+        with app.app_context(), app.test_request_context():
+            render.amendment_pdf(samples.demo_amendment())
+    except Exception:  # the worker still serves; documents will just start cold
+        worker.log.exception("Préchauffage des documents PDF impossible")
+
+
 def post_worker_init(worker):
     """On a graceful stop, end the live streams first (else shutdown waits for them)."""
+    _warm_up_documents(worker)
     stop = worker.handle_exit
 
     def handle_exit(sig, frame):

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 TMP = Path(tempfile.gettempdir())
 SECRET_KEY = "banc-de-mesure-production-" + "k" * 32
+UPLOADS = TMP / "bench-uploads"  # the generated documents, read by the bench's servers
 
 
 def percentiles(values: list[float]) -> tuple[float, float, float]:
@@ -44,7 +45,7 @@ def production_env(database_url: str) -> dict:
     return {**os.environ, "PROGRES_CONFIG": "production", "SECRET_KEY": SECRET_KEY,
             "DATABASE_URL": database_url, "FORCE_HTTPS": "false", "PROXY_FIX_X_FOR": "1",
             "LOG_JSON": "true", "LIVE_BUS_URL": "memory://", "RATELIMIT_STORAGE_URI": "memory://",
-            "OUTBOX_DELIVER_AFTER_REQUEST": "false"}  # fmt: skip
+            "OUTBOX_DELIVER_AFTER_REQUEST": "false", "UPLOAD_FOLDER": str(UPLOADS)}  # fmt: skip
 
 
 def start_gunicorn(app_spec: str, env: dict, port: int, log: Path | None = None):

@@ -54,9 +54,10 @@ def viewer_email(n: int) -> str:
 
 def make_app(url: str):
     from app import create_app
+    from bench.common import UPLOADS
 
     return create_app("development", SQLALCHEMY_DATABASE_URI=url, LOG_JSON=False,
-                      OUTBOX_DELIVER_AFTER_REQUEST=False)  # fmt: skip
+                      OUTBOX_DELIVER_AFTER_REQUEST=False, UPLOAD_FOLDER=str(UPLOADS))  # fmt: skip
 
 
 def migrate(url: str, fresh: bool) -> None:
@@ -290,8 +291,11 @@ def build_plan(password_hash: str) -> dict:
         contracts.add_member(contract, user, "acheteur", "observateur", actor=None)
     db.session.commit()
     timings["members"] = time.perf_counter() - t
+    t = time.perf_counter()
+    build_amendment(contract, buyer_m, supplier_m, version)
+    timings["baseline and amendment"] = time.perf_counter() - t
     counts.update(valeurs=entered, difficultes=SIZES["difficulties"], revues=SIZES["reviews"],
-                  membres=2 + 2 * EDITORS_PER_SIDE + VIEWERS)  # fmt: skip
+                  membres=2 + 2 * EDITORS_PER_SIDE + VIEWERS, avenant=1)  # fmt: skip
     print(f"  large plan {PLAN_REFERENCE} (contract {contract.id}): "
           + ", ".join(f"{v} {k}" for k, v in counts.items()))  # fmt: skip
     print("  time: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
@@ -299,6 +303,44 @@ def build_plan(password_hash: str) -> dict:
 
 
 # --- the large portfolio --------------------------------------------------------------------
+
+
+CHANGED_ACTIONS = 20  # what the bench amendment changes: its plan annex lists them
+
+
+def build_amendment(contract, buyer_m, supplier_m, draft) -> None:
+    """Both leads' visas make the large draft version 1, then the supplier proposes a change of
+    CHANGED_ACTIONS actions with a price impact; the buyer approves it, formalises it as an
+    amendment (R2194-8) and generates its documents — what bench/pages.py renders again."""
+    from app.changes import formalisation
+    from app.changes import services as changes
+    from app.extensions import db
+    from app.plan import services as items
+    from app.plan import versions
+
+    versions.give_visa(draft, buyer_m, BENCH_PASSWORD, buyer_m.user)
+    versions.give_visa(draft, supplier_m, BENCH_PASSWORD, supplier_m.user)
+    db.session.commit()
+    change = changes.open_request(contract, supplier_m, title="Fil recyclé certifié : prix nouveau")
+    for action in versions.items_of(change.draft_version)["action"][:CHANGED_ACTIONS]:
+        items.update_item(action, {"resources": "0,2 ETP ; fil recyclé certifié GRS"},
+                          base_version=action.version, actor=supplier_m.user)  # fmt: skip
+    no = {"answer": False, "note": ""}
+    answers = {"prix": {"answer": True, "note": "Prix nouveau au BPU"}, "obligations": no,
+               "paiement": no, "perimetre": no}  # fmt: skip
+    changes.update_request(change, supplier_m, seen_version=change.version, title=change.title,
+                           rationale="Le fil certifié coûte plus cher.", answers=answers,
+                           financial_impact_ht="240000")  # fmt: skip
+    changes.submit(change, supplier_m, seen_version=change.version)
+    changes.decide(change, buyer_m, seen_version=change.version, approve=True, comment="")
+    formalisation.formalise(change, buyer_m, seen_version=change.version, choice="avenant",
+                            reason="")  # fmt: skip
+    formalisation.update_terms(change, buyer_m, seen_version=change.version, data={
+        "legal_basis": "R2194-8", "basis_justification": "Modification de faible montant.",
+        "modifications": [{"article": "BPU", "text": "Prix nouveau PN1.", "impact_ht": "240000"}],
+        "signatory_name": "Bénédicte Banc", "signatory_qualite": "Acheteuse référente",
+        "holder_signatory_name": "Timothée Titulaire", "holder_signatory_qualite": "Président"})  # fmt: skip
+    formalisation.generate(change, buyer_m, seen_version=change.version)
 
 
 def build_portfolio(password_hash: str) -> dict:

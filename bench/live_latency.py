@@ -47,9 +47,10 @@ def prepare_database(path: Path) -> tuple[str, int, int]:
     from sqlalchemy import select
 
     from app import create_app
+    from app.changes.models import ChangeRequest
     from app.demo.data import load
     from app.extensions import db
-    from app.plan.models import Action, PlanVersion
+    from app.plan.models import Action
 
     url = f"sqlite:///{path}"
     app = create_app("development", SQLALCHEMY_DATABASE_URI=url, LOG_JSON=False)
@@ -57,8 +58,11 @@ def prepare_database(path: Path) -> tuple[str, int, int]:
         upgrade()
         load()
         action = db.session.scalar(
-            select(Action).join(PlanVersion, Action.plan_version_id == PlanVersion.id)
-            .where(PlanVersion.status == "brouillon").order_by(Action.id)
+            # the draft of the demo's change request still being written (a submitted one
+            # is frozen)
+            select(Action).join(ChangeRequest,
+                                Action.plan_version_id == ChangeRequest.draft_version_id)
+            .where(ChangeRequest.status == "brouillon").order_by(Action.id)
         )  # fmt: skip
         found = action.id, action.version
         db.engine.dispose()

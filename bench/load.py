@@ -9,14 +9,20 @@ own client address, and runs them for --seconds:
   follow-up on the planning and saves it (status, progress, unique comment). A small set of
   indicators, periods and actions is shared by everyone, so that saves collide: a 409 (the
   version seen is out of date, the input is kept) is a legitimate answer and is counted;
-- a viewer, in a loop: the plan page, the dashboard or the portfolio (« Mes marchés »).
-Then, server stopped, every write that got a 2xx is looked for in the database: the comment in
+- a viewer, in a loop: the plan page, the dashboard or the portfolio (« Mes marchés »), while
+  holding the contract's live stream open (SSE, as its open page does; --streams, default one
+  per viewer). The live bus is Redis (--live-bus): gunicorn's two workers must hear each other.
+Push latency: for each accepted value, from the save sent to the first « mesures-<indicator> »
+event on each open stream after it. The workers' memory (RSS) is sampled every 5 s.
+Each person pauses between two actions as people do (editors 0.5–1.5 s, viewers 5–15 s;
+--stress: none, a closed loop). Then, server stopped, every write that got a 2xx is looked for in the database: the comment in
 the value / follow-up or in its history, one history event per accepted write, and one audit
 event per accepted write. Prints throughput, p50/p95 per kind of request, 5xx, lost writes."""
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import random
 import re
@@ -48,6 +54,18 @@ from bench.generate import (
     editor_email,
     viewer_email,
 )
+
+# Think time between two actions of a person, in seconds (SECURITY.md §9: editors 0.5–1.5 s;
+# a viewer in a meeting glances at another page every 5–15 s, their live stream open).
+# --stress removes it: a closed loop, every client as fast as the server answers.
+PAUSES = {"editor": (0.5, 1.5), "viewer": (5.0, 15.0)}
+
+
+def pause(rnd: random.Random, who: str, deadline: float) -> None:
+    low, high = PAUSES[who]
+    if high:
+        time.sleep(max(0.0, min(rnd.uniform(low, high), deadline - time.time())))
+
 
 VERSION = re.compile(rb'<input[^>]*name="version"[^>]*>')
 VALUE = re.compile(rb'value="(\d*)"')
@@ -123,6 +141,8 @@ def editor(client: Client, side: str, hot: dict, periods: list[str], deadline: f
     htmx = {"HX-Request": "true"}
     n = 0
     while time.time() < deadline:
+        if n:
+            pause(rnd, "editor", deadline)
         n += 1
         comment = f"charge {name} n°{n} {uuid.uuid4().hex[:12]}"
         try:
@@ -136,6 +156,7 @@ def editor(client: Client, side: str, hot: dict, periods: list[str], deadline: f
                 field = VERSION.search(body)
                 seen = VALUE.search(field.group(0)).group(1).decode() if field else ""
                 value = f"{rnd.randint(0, 99)},{rnd.randint(0, 9)}"
+                sent = time.perf_counter()
                 status, _h, body, elapsed = client.post(
                     f"{base}/indicateurs/{uid}/valeurs",
                     {"period_start": period, "version": seen, "value": value, "comment": comment},
@@ -144,7 +165,7 @@ def editor(client: Client, side: str, hot: dict, periods: list[str], deadline: f
                 if 200 <= status < 300:
                     with rec.lock:
                         rec.accepted.append({"kind": "value", "uid": uid, "period": period,
-                                             "comment": comment})  # fmt: skip
+                                             "comment": comment, "sent": sent})  # fmt: skip
             else:
                 uid = rnd.choice(hot["actions"])
                 status, _h, body, elapsed = client.get(f"{base}/planning/{uid}/?modifier=1", **htmx)
@@ -174,7 +195,11 @@ def viewer(client: Client, contract_id: int, deadline: float, rec: Recorder, see
     targets = [("viewer GET plan", f"{base}/plan/"),
                ("viewer GET dashboard", f"{base}/tableau-de-bord/"),
                ("viewer GET portfolio", "/")]  # fmt: skip
+    first = True
     while time.time() < deadline:
+        if not first:
+            pause(rnd, "viewer", deadline)
+        first = False
         kind, path = rnd.choice(targets)
         try:
             status, _h, body, elapsed = client.get(path)
@@ -183,6 +208,80 @@ def viewer(client: Client, contract_id: int, deadline: float, rec: Recorder, see
             with rec.lock:
                 rec.errors[type(error).__name__] += 1
             client.connection = None
+
+
+class Streams:
+    """The viewers' open pages: each holds the contract's SSE stream and notes when each
+    indicator's event arrives (event names carry ids only, never text)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.arrivals: list[dict[str, list[float]]] = []
+        self.opened = 0
+        self.refused: Counter = Counter()
+
+    def hold(self, client: Client, contract_id: int, deadline: float) -> None:
+        mine: dict[str, list[float]] = defaultdict(list)
+        with self.lock:
+            self.arrivals.append(mine)
+        headers = {"X-Forwarded-For": client.address, "Accept": "text/event-stream",
+                   "Cookie": "; ".join(f"{k}={v}" for k, v in client.cookies.items())}  # fmt: skip
+        while time.time() < deadline:
+            connection = http.client.HTTPConnection("127.0.0.1", client.port, timeout=30)
+            try:
+                connection.request("GET", f"/contrats/{contract_id}/direct/?page=plan",
+                                   headers=headers)  # fmt: skip
+                stream = connection.getresponse()
+                if stream.status != 200:
+                    with self.lock:
+                        self.refused[stream.status] += 1
+                    time.sleep(1)
+                    continue
+                with self.lock:
+                    self.opened += 1
+                name = None
+                while time.time() < deadline:
+                    line = stream.readline()
+                    if not line:
+                        break  # the server ended it (a restart, the bus back): reconnect
+                    line = line.strip()
+                    if line.startswith(b"event: "):
+                        name = line[7:].decode()
+                    elif line.startswith(b"data:") and name and name.startswith("mesures-"):
+                        mine[name[len("mesures-") :]].append(time.perf_counter())
+            except (OSError, http.client.HTTPException):
+                with self.lock:
+                    self.refused["connexion"] += 1
+                time.sleep(0.5)
+            finally:
+                connection.close()
+
+    def latencies(self, saves: list[tuple[str, float]]) -> list[float]:
+        """For each save (indicator, time sent) and each stream, the first event after it."""
+        import bisect
+
+        found = []
+        for arrivals in self.arrivals:
+            for uid, sent in saves:
+                times = arrivals.get(uid, [])
+                k = bisect.bisect_left(times, sent)
+                if k < len(times):
+                    found.append((times[k] - sent) * 1000)
+        return found
+
+
+def rss_of_workers(server) -> int:
+    """Resident memory of gunicorn's workers (its children), in KiB."""
+    total = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines()
+                          if ":" in line)  # fmt: skip
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(server.pid):
+            total += int(fields.get("VmRSS", "0 kB").split()[0])
+    return total
 
 
 def verify(url: str, contract_id: int, accepted: list[dict], since: datetime) -> dict:
@@ -268,16 +367,25 @@ def main():
     parser.add_argument("--hot-indicators", type=int, default=12)
     parser.add_argument("--hot-periods", type=int, default=3)
     parser.add_argument("--hot-actions", type=int, default=30)
+    parser.add_argument("--streams", type=int, default=None, help="open live streams (viewers)")
+    parser.add_argument("--stress", action="store_true", help="no think time (closed loop)")
+    parser.add_argument("--live-bus", default="redis://127.0.0.1:6379/8")
     parser.add_argument("--json", default=str(TMP / "bench-load.json"))
     args = parser.parse_args()
+    if args.stress:
+        PAUSES.update(editor=(0, 0), viewer=(0, 0))
     started_at = datetime.now(UTC)
-    print(f"{started_at:%Y-%m-%d %H:%M} UTC — {machine()} — {args.database_url.split(':')[0]}")
+    print(
+        f"{started_at:%Y-%m-%d %H:%M} UTC — {machine()} — {args.database_url.split(':')[0]} — "
+        f"{'stress: no think time' if args.stress else 'think time: editors 0.5–1.5 s, viewers 5–15 s'}"
+    )
     hot = hot_set(args.database_url, args.hot_indicators, args.hot_actions)
     periods = recent_periods(date.today(), args.hot_periods)
     port = free_port()
-    server = start_gunicorn("wsgi:app", production_env(args.database_url), port,
-                            TMP / "bench-load-gunicorn.log")  # fmt: skip
-    rec = Recorder()
+    streams_count = args.viewers if args.streams is None else args.streams
+    env = {**production_env(args.database_url), "LIVE_BUS_URL": args.live_bus}
+    server = start_gunicorn("wsgi:app", env, port, TMP / "bench-load-gunicorn.log")
+    rec, streams, rss = Recorder(), Streams(), []
     try:
         people = []
         for k in range(args.editors):
@@ -309,12 +417,27 @@ def main():
             else:
                 target = (viewer, (client, hot["contract_id"], deadline, rec, k))
             threads.append(threading.Thread(target=target[0], args=target[1], daemon=True))
+        viewers = [c for role, _s, _e, c in people if role == "viewer"]
+        holders = [threading.Thread(target=streams.hold, daemon=True,
+                                    args=(viewers[k % len(viewers)], hot["contract_id"], deadline))
+                   for k in range(streams_count if viewers else 0)]  # fmt: skip
+        for holder in holders:
+            holder.start()
+
+        def sample_memory():
+            while time.time() < deadline:
+                rss.append((time.time() - (deadline - args.seconds), rss_of_workers(server)))
+                time.sleep(5)
+
+        threading.Thread(target=sample_memory, daemon=True).start()
         load_started = time.perf_counter()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(args.seconds + 120)
         elapsed = time.perf_counter() - load_started
+        for holder in holders:
+            holder.join(35)
     finally:
         stop(server)
     result = verify(args.database_url, hot["contract_id"], rec.accepted, since)
@@ -347,6 +470,18 @@ def main():
                f"missing {result['missing_events']}, unexpected {result['extra_events']}; audit "
                f"events {result['audit_values']} values / {result['audit_follow_ups']} follow-ups")  # fmt: skip
     print(summary)
+    saves = [(w["uid"], w["sent"]) for w in rec.accepted if w["kind"] == "value"]
+    pushes = streams.latencies(saves)
+    expected = len(saves) * len(streams.arrivals)
+    push = percentiles(pushes) if pushes else (0, 0, 0)
+    first = [k for t, k in rss if 50 <= t <= 70]
+    last = [k for t, k in rss if t >= args.seconds - 10]
+    rss_line = (f"workers' RSS {first[0] / 1024:.0f} MiB at 1 min, {last[-1] / 1024:.0f} MiB at "
+                f"{args.seconds / 60:.0f} min" if first and last else "workers' RSS: too short a run")  # fmt: skip
+    live = (f"live: {streams.opened} streams opened ({dict(streams.refused) or 'none refused'}); "
+            f"push latency save → stream p50 {push[0]:.0f} ms, p95 {push[1]:.0f} ms, max "
+            f"{push[2]:.0f} ms ({len(pushes)} of {expected} deliveries seen); {rss_line}")  # fmt: skip
+    print(live)
     for key, sample in rec.samples.items():
         print(f"  sample of {key}: {sample[:300]!r}")
     causes = server_error_causes(TMP / "bench-load-gunicorn.log")
@@ -355,7 +490,7 @@ def main():
               + ", ".join(f"{c} × {k}" for k, c in causes.most_common()))  # fmt: skip
     Path(args.json).write_text(json.dumps({
         "date": f"{started_at:%Y-%m-%d %H:%M} UTC", "machine": machine(), "table": table,
-        "summary": summary, "throughput": total / elapsed, "p95": p95, "server_errors": server_errors,
+        "summary": summary, "live": live, "rss": rss, "push_p95": push[1], "throughput": total / elapsed, "p95": p95, "server_errors": server_errors,
         "lost": lost, "lost_sample": result["lost"][:5], "conflicts": conflicts,
         "missing_events": result["missing_events"], "extra_events": result["extra_events"],
         "server_error_causes": dict(causes),

@@ -40,14 +40,24 @@ from bench.generate import (
     PLAN_REFERENCE,
 )
 
-RENDERING_MODULES = ("app.plan.routes", "app.dashboard.routes", "app.contracts.routes",
+RENDERING_MODULES = ("app.plan.routes", "app.dashboard.routes", "app.contracts.routes", "app.changes.routes",
                      "app.indicators.routes", "app.schedule.routes")  # fmt: skip
 
 
-def pages(contract_id: int, indicator_uid: str) -> list[tuple[str, str]]:
+def pages(
+    contract_id: int, indicator_uid: str, change: dict | None = None
+) -> list[tuple[str, str]]:
     base = f"/contrats/{contract_id}"
+    listed = [("plan page", f"{base}/plan/")]
+    if change:  # the amendment bench/generate.py prepares on the large plan
+        listed += [
+            ("plan page, request's draft", f"{base}/plan/versions/{change['draft']}/"),
+            ("change request page", f"{base}/modifications/{change['id']}/"),
+            ("amendment PDF (with visas)",
+             f"{base}/modifications/{change['id']}/documents/{change['pdf']}/vise.pdf"),
+        ]  # fmt: skip
     return [
-        ("plan page", f"{base}/plan/"),
+        *listed,
         ("dashboard", f"{base}/tableau-de-bord/"),
         ("portfolio", "/"),
         ("indicator list", f"{base}/indicateurs/"),
@@ -114,6 +124,16 @@ def in_process(url: str, n: int, debug: bool = False, with_pdf: bool = True) -> 
         contract_id = db.session.scalar(
             select(Contract.id).where(Contract.reference == PLAN_REFERENCE)
         )
+        from app.changes.models import ChangeDocument, ChangeRequest
+
+        found = db.session.scalar(
+            select(ChangeRequest).where(ChangeRequest.contract_id == contract_id)
+        )
+        change = None
+        if found is not None:
+            pdf = db.session.scalar(select(ChangeDocument.id).where(
+                ChangeDocument.change_request_id == found.id, ChangeDocument.kind == "avenant"))  # fmt: skip
+            change = {"id": found.id, "draft": found.draft_version_id, "pdf": pdf}
         uid = db.session.scalar(
             select(Indicator.uid).join(PlanVersion, Indicator.plan_version_id == PlanVersion.id)
             .join(Plan, PlanVersion.plan_id == Plan.id).where(Plan.contract_id == contract_id)
@@ -121,11 +141,12 @@ def in_process(url: str, n: int, debug: bool = False, with_pdf: bool = True) -> 
         )  # fmt: skip
         db.session.remove()
         result["contract_id"], result["indicator_uid"] = contract_id, uid
+        result["change"] = change
         guard = QueryGuard(db.engine)
         client = app.test_client()
         response = client.post("/connexion", data={"email": LEAD_EMAIL, "password": BENCH_PASSWORD})
         assert response.status_code == 302, response.status_code
-        listed = pages(contract_id, uid)
+        listed = pages(contract_id, uid, change)
 
         # 1. queries per page, one request each (after one warm-up request)
         for name, path in listed:
@@ -177,7 +198,7 @@ def in_process(url: str, n: int, debug: bool = False, with_pdf: bool = True) -> 
             module.render = capturing(module.render)
         try:
             for name, path in listed:
-                if name == "plan PDF":
+                if "PDF" in name:  # documents: no template rendering to compare with
                     continue
                 capture.clear()
                 capture["on"] = True
@@ -326,22 +347,24 @@ def main():
     print(f"{started:%Y-%m-%d %H:%M} UTC — {machine()} — {args.database_url.split(':')[0]}")
     print("in-process: queries per page, in-memory rendering, PDF split…", flush=True)
     local = in_process(args.database_url, args.n, with_pdf=args.pdf > 0)
-    listed = [(name, path) for name, path in pages(local["contract_id"], local["indicator_uid"])
+    listed = [(name, path) for name, path in pages(local["contract_id"], local["indicator_uid"], local["change"])
               if args.pdf > 0 or name != "plan PDF"]  # fmt: skip
     print("over HTTP (gunicorn.conf.py, production configuration, one connection)…", flush=True)
     http = over_http(args.database_url, listed, args.n, args.pdf, args.hello)
     text, figures = table(local, http)
     print(text)
-    split = local["pdf"] or {"bytes": 0, "context": 0, "html": 0, "weasyprint": 0}
-    print(f"plan PDF ({split['bytes'] / 1024:.0f} KB) in-process: context {split['context']:.0f} ms, "
-          f"HTML {split['html']:.0f} ms, WeasyPrint {split['weasyprint']:.0f} ms")  # fmt: skip
+    if split := local["pdf"]:  # not measured with --pdf 0
+        print(f"plan PDF ({split['bytes'] / 1024:.0f} KB) in-process: context {split['context']:.0f} ms, "
+              f"HTML {split['html']:.0f} ms, WeasyPrint {split['weasyprint']:.0f} ms")  # fmt: skip
     plan = figures["plan page"]
     pdf_p50 = figures.get("plan PDF", {"p50": float("nan")})["p50"]
+    amendment = figures.get("amendment PDF (with visas)", {"p50": float("nan")})
     worst_first = max((f["ratio_hello"], name) for name, f in figures.items()
-                      if name != "hello" and name != "plan PDF")  # fmt: skip
+                      if name != "hello" and "PDF" not in name)  # fmt: skip
     print(f"targets: plan page / in-memory {plan['ratio_memory']:.2f}× (≤ 1.5×); "
           f"worst page p50 / hello {worst_first[0]:.0f}× ({worst_first[1]}; ≤ 20×); "
-          f"plan PDF p50 {pdf_p50 / 1000:.2f} s (< 1 s)")  # fmt: skip
+          f"amendment PDF p50 {amendment['p50'] / 1000:.2f} s, first {(amendment.get('first') or 0) / 1000:.2f} s (< 1 s); "
+          f"plan PDF p50 {pdf_p50 / 1000:.2f} s")  # fmt: skip
     Path(args.json).write_text(json.dumps({"date": f"{started:%Y-%m-%d %H:%M} UTC",
                                            "machine": machine(), "figures": figures,
                                            "pdf_split": split, "table": text}, indent=1))  # fmt: skip

@@ -2,6 +2,7 @@
 
 from flask import Blueprint, g
 
+from app.changes.models import STATUSES as CHANGE_STATUSES
 from app.dashboard.services import summaries
 from app.difficulties.deadlines import today_in_paris
 from app.indicators.services import STATUSES
@@ -17,4 +18,4 @@ def show():
     today = today_in_paris()
     (summary,) = summaries([g.contract], today, {g.contract.id: g.membership})
     return render("dashboard/show.html", "dashboard", summary=summary, today=today,
-                  indicator_statuses=STATUSES)  # fmt: skip
+                  indicator_statuses=STATUSES, change_statuses=CHANGE_STATUSES)  # fmt: skip

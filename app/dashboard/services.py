@@ -7,14 +7,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import aliased, selectinload
 
 from app.contracts.models import Contract, Membership
 from app.difficulties.models import UNRESOLVED, Difficulty
 from app.extensions import db
-from app.indicators.models import Measurement
-from app.indicators.services import IndicatorState, state_of
+from app.indicators.services import IndicatorState, state_of, value_rows
 from app.plan.models import Action, GainSharing, Indicator, Objective, Plan, PlanVersion
 from app.reviews.models import Review
 from app.schedule.models import ActionFollowUp
@@ -35,6 +34,7 @@ class ContractSummary:
     awaiting_acknowledgement: int = 0
     gain_sharing: GainSharing | None = None
     next_review: Review | None = None
+    pending_changes: list = field(default_factory=list)  # change requests on their way
 
     @property
     def indicator_counts(self) -> Counter:
@@ -84,11 +84,23 @@ def summaries(contracts: list[Contract], today: date,
         .order_by(Review.starts_at.desc())
     ):  # fmt: skip  (latest first: the soonest one is kept last)
         result[review.contract_id].next_review = review
+    _pending_changes(result, ids)
     for gain in db.session.scalars(
         select(GainSharing).where(GainSharing.plan_version_id.in_(version_ids))
     ):
         result[contract_of_version[gain.plan_version_id]].gain_sharing = gain
     return [result[c.id] for c in contracts]
+
+
+def _pending_changes(result, ids) -> None:
+    from app.changes.models import PENDING, ChangeRequest
+
+    for change in db.session.scalars(
+        select(ChangeRequest)
+        .where(ChangeRequest.contract_id.in_(ids), ChangeRequest.status.in_(PENDING))
+        .order_by(ChangeRequest.number)
+    ):
+        result[change.contract_id].pending_changes.append(change)
 
 
 def _indicators(result, ids, version_ids, contract_of_version, today) -> None:
@@ -97,8 +109,8 @@ def _indicators(result, ids, version_ids, contract_of_version, today) -> None:
         .options(selectinload(Indicator.milestones))
         .order_by(Indicator.objective_id, Indicator.position, Indicator.id)
     ).all()  # fmt: skip
-    values: dict[tuple[int, str], list[Measurement]] = defaultdict(list)
-    for m in db.session.scalars(select(Measurement).where(Measurement.contract_id.in_(ids))):
+    values: dict[tuple[int, str], list] = defaultdict(list)
+    for m in value_rows(ids):
         values[(m.contract_id, m.indicator_uid)].append(m)
     for indicator in indicators:
         summary = result[contract_of_version[indicator.plan_version_id]]
@@ -147,12 +159,44 @@ def _difficulties(result, ids, today) -> None:
         summary.overdue_difficulties = overdue
 
 
-def portfolio(user, today: date) -> list[ContractSummary]:
-    """One line per contract the person is a member of."""
+@dataclass
+class Portfolio:
+    lines: list[ContractSummary]
+    total: int  # contracts matching the search
+    page: int
+    pages: int
+    search: str = ""
+
+
+def portfolio(user, today: date, *, search: str = "", page: int = 1,
+              per_page: int = 50) -> Portfolio:  # fmt: skip
+    """One line per contract the person is a member of, by reference, a page at a time
+    (someone in a purchasing centre may follow hundreds); `search` filters on the
+    reference, the object and the parties' names."""
+    from app.organisations.models import Organisation
+
+    query = select(Membership).join(Contract, Membership.contract_id == Contract.id)
+    query = query.where(Membership.user_id == user.id)
+    search = " ".join(search.split())[:100]
+    if search:
+        buyer, supplier = aliased(Organisation), aliased(Organisation)
+        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        found = [column.ilike(f"%{escaped}%", escape="\\") for column in
+                 (Contract.reference, Contract.object, buyer.name, supplier.name)]  # fmt: skip
+        query = (
+            query.join(buyer, Contract.buyer_organisation_id == buyer.id)
+            .join(supplier, Contract.supplier_organisation_id == supplier.id)
+            .where(or_(*found))
+        )
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
     memberships = db.session.scalars(
-        select(Membership).where(Membership.user_id == user.id)
+        query.order_by(Contract.reference, Contract.id)
+        .limit(per_page).offset((page - 1) * per_page)
         .options(selectinload(Membership.contract).selectinload(Contract.buyer),
                  selectinload(Membership.contract).selectinload(Contract.supplier))
     ).all()  # fmt: skip
-    contracts = sorted((m.contract for m in memberships), key=lambda c: c.reference)
-    return summaries(contracts, today, {m.contract_id: m for m in memberships})
+    lines = summaries([m.contract for m in memberships], today,
+                      {m.contract_id: m for m in memberships})  # fmt: skip
+    return Portfolio(lines, total, page, pages, search)

@@ -73,6 +73,20 @@ def measurements_of(contract: Contract, uid: str | None = None) -> list[Measurem
     return db.session.scalars(query.order_by(Measurement.period_start)).all()
 
 
+# What an indicator's state reads of its values, selected as plain rows: building thousands
+# of Measurement objects cost the dashboard most of its time (bench/RESULTS.md).
+VALUE_COLUMNS = (Measurement.contract_id, Measurement.indicator_uid, Measurement.period_start,
+                 Measurement.period_end, Measurement.value, Measurement.validation)  # fmt: skip
+
+
+def value_rows(contract_ids: list[int]):
+    """The values of these contracts as light rows (the columns of `VALUE_COLUMNS`)."""
+    return db.session.execute(
+        select(*VALUE_COLUMNS).where(Measurement.contract_id.in_(contract_ids))
+        .order_by(Measurement.period_start)
+    ).all()  # fmt: skip
+
+
 def baseline_of(indicator: Indicator, contract: Contract) -> date:
     return indicator.baseline_date or contract.notification_date
 
@@ -102,7 +116,7 @@ class IndicatorState:
 
     indicator: Indicator
     status: str
-    latest: Measurement | None = None
+    latest: Measurement | None = None  # or a row of VALUE_COLUMNS
     expected: Decimal | None = None  # the trajectory at the latest value's period end
     missing: list[Period] = field(default_factory=list)  # due periods without a value
     to_validate: int = 0
@@ -112,8 +126,7 @@ class IndicatorState:
         return str(STATUSES[self.status])
 
 
-def state_of(indicator: Indicator, contract: Contract, values: list[Measurement],
-             today: date) -> IndicatorState:  # fmt: skip
+def state_of(indicator: Indicator, contract: Contract, values: list, today: date) -> IndicatorState:
     """The documented rule: « non renseigné » when the last period due has no value (or none
     at all); else the latest value against the trajectory at its period's end: at or above it
     for an indicator « à la hausse », at or below for « à la baisse » is « sur la trajectoire »,
@@ -139,8 +152,8 @@ def state_of(indicator: Indicator, contract: Contract, values: list[Measurement]
 def states(contract: Contract, today: date | None = None) -> list[IndicatorState]:
     """Every indicator's state in a constant number of queries."""
     today = today or today_in_paris()
-    values: dict[str, list[Measurement]] = {}
-    for m in measurements_of(contract):
+    values: dict[str, list] = {}
+    for m in value_rows([contract.id]):
         values.setdefault(m.indicator_uid, []).append(m)
     return [state_of(i, contract, values.get(i.uid, []), today) for i in indicators_of(contract)]
 

@@ -8,7 +8,7 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.audit.services import record
+from app.audit.services import record, text_digest
 from app.contracts.models import Contract, Membership
 from app.database import flush_or_conflict
 from app.db_types import utcnow
@@ -45,6 +45,10 @@ def propose_topic(
                           proposed_by_id=membership.user_id, proposed_by_name=membership.user.full_name,
                           side=membership.side)  # fmt: skip
     db.session.add(topic)
+    db.session.flush()
+    record("revue.sujet_propose", actor=membership.user, contract_id=contract.id,
+           object_type="sujet", object_id=topic.id,
+           after={"intitule": topic.title, "details": text_digest(topic.details)})  # fmt: skip
     publish_after_commit(channel(contract.id), "revues", {})
     db.session.commit()
     return topic
@@ -82,6 +86,10 @@ def agenda_sources(review: Review, today: date) -> list[dict]:
     for action, _status in summary.late_actions:
         found.append({"source": "action", "source_key": action.uid, "duration_minutes": 5,
                       "title": _("Action en retard : %(title)s", title=action.title), "details": ""})  # fmt: skip
+    for change in summary.pending_changes:
+        found.append({"source": "modification", "source_key": str(change.id), "duration_minutes": 10,
+                      "title": _("Demande de modification n° %(n)d : %(title)s", n=change.number, title=change.title),
+                      "details": ""})  # fmt: skip
     found.append({"source": "partage", "source_key": "", "duration_minutes": 10,
                   "title": _("Bilan du partage des gains"), "details": ""})  # fmt: skip
     for topic in backlog(contract):
@@ -132,6 +140,10 @@ def add_item(review: Review, membership: Membership, title: str, duration_minute
     item = AgendaItem(source="libre", title=title[:300], duration_minutes=_minutes(duration_minutes),
                       position=max((i.position for i in review.items), default=0) + 1)  # fmt: skip
     review.items.append(item)
+    db.session.flush()
+    record("revue.point_ajout", actor=membership.user, contract_id=review.contract_id,
+           object_type="point", object_id=item.id,
+           after={"intitule": item.title, "duree": item.duration_minutes})  # fmt: skip
     announce(review, f"ordre-du-jour-{review.id}")
     db.session.commit()
     return item
@@ -162,6 +174,8 @@ def edit_item(item: AgendaItem, membership: Membership, *, title: str, duration_
     if not title:
         raise DomainError(_("Donnez un intitulé au point."), field="title")
     who = membership.user.full_name  # loaded before any change: no autoflush ahead of the check
+    before = {"intitule": item.title, "duree": item.duration_minutes, "presentateur": item.presenter,
+              "details": text_digest(item.details or "")}  # fmt: skip
     item.title, item.duration_minutes = title[:300], _minutes(duration_minutes)
     item.presenter, item.details = (
         (presenter or "").strip()[:120],
@@ -169,6 +183,10 @@ def edit_item(item: AgendaItem, membership: Membership, *, title: str, duration_
     )
     item.updated_at, item.updated_by = utcnow(), who
     flush_or_conflict(_("Ce point a été modifié entre-temps : vérifiez avant d'enregistrer."))
+    record("revue.point_modification", actor=membership.user, contract_id=item.review.contract_id,
+           object_type="point", object_id=item.id, before=before,
+           after={"intitule": item.title, "duree": item.duration_minutes,
+                  "presentateur": item.presenter, "details": text_digest(item.details)})  # fmt: skip
     announce(item.review, f"ordre-du-jour-{item.review_id}")
     db.session.commit()
     return item
@@ -188,6 +206,9 @@ def move_item(item: AgendaItem, membership: Membership, direction: int) -> None:
         items[index], items[target] = items[target], items[index]
         for position, each in enumerate(items, start=1):
             each.position = position
+        record("revue.point_deplacement", actor=membership.user,
+               contract_id=item.review.contract_id, object_type="point", object_id=item.id,
+               before={"rang": index + 1}, after={"rang": target + 1})  # fmt: skip
     announce(item.review, f"ordre-du-jour-{item.review_id}")
     db.session.commit()
 
@@ -204,6 +225,8 @@ def remove_item(item: AgendaItem, membership: Membership) -> None:
         topic = db.session.get(TopicProposal, int(item.source_key))
         if topic is not None:
             topic.review_id = None
+    record("revue.point_retrait", actor=membership.user, contract_id=review.contract_id,
+           object_type="point", object_id=item.id, before={"intitule": item.title})  # fmt: skip
     review.items.remove(item)
     announce(review, f"ordre-du-jour-{review.id}")
     db.session.commit()

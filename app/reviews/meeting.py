@@ -8,7 +8,7 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.audit.services import record
+from app.audit.services import record, text_digest
 from app.contracts.models import Membership
 from app.database import flush_or_conflict
 from app.db_types import utcnow
@@ -47,7 +47,9 @@ def meeting_draft(review: Review, membership: Membership):
         raise DomainError(
             _("Le plan n'est pas encore en vigueur : modifiez directement son projet.")
         )
-    draft = open_draft(plan, label=_("Revue n° %(n)d", n=review.number), actor=membership.user)
+    # Not committed here: the caller's refusal (an objective not in the draft) rolls it back.
+    draft = open_draft(plan, label=_("Revue n° %(n)d", n=review.number), actor=membership.user,
+                       commit=False)  # fmt: skip
     review.draft_version_id = draft.id
     return draft
 
@@ -111,6 +113,9 @@ def save_notes(
     flush_or_conflict(
         _("Les notes viennent d'être modifiées par quelqu'un d'autre : rechargez le point.")
     )
+    record("revue.notes", actor=membership.user, contract_id=item.review.contract_id,
+           object_type="point", object_id=item.id,
+           after={"empreinte": text_digest(notes)})  # fmt: skip
     announce(item.review, f"point-{item.id}")
     db.session.commit()
     return item

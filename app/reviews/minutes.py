@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app.attachments.models import Attachment
 from app.attachments.storage import storage
-from app.audit.services import record
+from app.audit.services import record, text_digest
 from app.contracts.models import Membership
 from app.database import flush_or_conflict
 from app.db_types import utcnow
@@ -130,6 +130,9 @@ def save_summary(review: Review, membership: Membership, text: str, seen_version
     )
     review.minutes_summary = (text or "").strip()[:TEXT_MAX]
     flush_or_conflict(_("Le compte-rendu a été modifié entre-temps : rechargez la page."))
+    record("revue.cr_synthese", actor=membership.user, contract_id=review.contract_id,
+           object_type="revue", object_id=review.id,
+           after={"empreinte": text_digest(review.minutes_summary)})  # fmt: skip
     announce(review)
     db.session.commit()
 

@@ -36,6 +36,7 @@ SOURCES = {
     "indicateur": _l("Indicateur"),
     "action": _l("Action en retard"),
     "partage": _l("Partage des gains"),
+    "modification": _l("Demande de modification"),
     "sujet": _l("Sujet proposé"),
     "libre": _l("Point ajouté"),
 }

@@ -50,7 +50,17 @@ MEETING_STEPS = ("ouvrir", "clore", "projet")
 @bp.context_processor
 def review_labels():
     return {"review_kinds": KINDS, "review_statuses": STATUSES, "minutes_statuses": MINUTES_STATUSES,
-            "item_sources": SOURCES, "outcomes": OUTCOMES, "buyer_decisions": BUYER_DECISIONS}  # fmt: skip
+            "item_sources": SOURCES, "outcomes": OUTCOMES, "buyer_decisions": BUYER_DECISIONS,
+            "change_for_draft": _change_for_draft}  # fmt: skip
+
+
+def _change_for_draft(version_id: int):
+    """The change request a review's plan draft became, if any."""
+    from app.changes.models import ChangeRequest
+
+    return db.session.scalar(
+        select(ChangeRequest).where(ChangeRequest.draft_version_id == version_id)
+    )
 
 
 def _review(review_id: int):

@@ -3,7 +3,7 @@ and the deadlines as an iCalendar file."""
 
 import re
 
-from flask import Blueprint, Response, flash, g, redirect, request, url_for
+from flask import Blueprint, Response, current_app, flash, g, redirect, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 
@@ -34,7 +34,9 @@ def _show(*blocks, row=None, status=200, editing=None, form=None, notice=None, s
     if editing:
         form = (form or _form_for(row)).for_row(row.uid, g.membership.side == "acheteur",
                                                 row.status)  # fmt: skip
+    start = min(max(request.args.get("depuis", 0, type=int), 0), len(planning.rows))
     return render(PAGE, *blocks, status=status, planning=planning, timeline=planning.timeline,
+                  start=start, chunk=current_app.config["SCHEDULE_CHUNK"],
                   today=today, filters=filters, row=row, editing=editing, form=form,
                   notice=notice, saved=saved,
                   may_edit=g.membership.may(Permission.EDIT_PLAN),
@@ -54,7 +56,8 @@ def _row(action_uid: str) -> services.Row:
 @bp.get("/")
 @allow(MEMBER)
 def index():
-    return _show("planning")
+    # `?depuis=` asks for the rows after the first ones (a long plan's next chunk).
+    return _show("chunk" if "depuis" in request.args else "planning")
 
 
 @bp.get("/<action_uid>/")

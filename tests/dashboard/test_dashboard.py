@@ -51,14 +51,16 @@ def test_portfolio_and_dashboard_queries_do_not_grow(app, world, draft, count_qu
         db.session.expire_all()
         with app.test_request_context(), count_queries() as queries:
             fn()
-            return queries()
+            counted = queries()
+            db.session.rollback()  # a read request's transaction ends with it
+            return counted
 
     small_portfolio = measure(lambda: portfolio(world.buyer_lead, TODAY))
     small_dashboard = measure(lambda: summaries([world.contract], TODAY))
     _grow(world, n_contracts=6, n_items=5)
     assert measure(lambda: portfolio(world.buyer_lead, TODAY)) == small_portfolio
     assert measure(lambda: summaries([world.contract], TODAY)) == small_dashboard
-    lines = portfolio(world.buyer_lead, TODAY)
+    lines = portfolio(world.buyer_lead, TODAY).lines
     assert len(lines) == 7
     grown = next(line for line in lines if line.contract.reference == "2030-0000")
     assert (
@@ -94,3 +96,41 @@ def test_my_contracts_is_the_portfolio_and_shows_only_mine(app, world, draft):
     assert "non renseigné" in page
     other = page_text(logged_in_client(app, world.outsider).get("/"))
     assert "2026-0057" in other and "2025-0142" not in other
+
+
+def _contracts_of_the_buyer_lead(world, n: int) -> None:
+    buyer, supplier = world.contract.buyer, world.contract.supplier
+    for k in range(n):
+        contract = factories.make_contract(
+            buyer, supplier, f"2031-{k:04d}", object=f"Lot {k} 50%_x"
+        )
+        factories.add_member(contract, world.buyer_lead, "acheteur", "referent")
+    db.session.commit()
+
+
+def test_a_long_portfolio_comes_a_page_at_a_time(app, world):
+    _contracts_of_the_buyer_lead(world, 5)  # 6 contracts with the world's own
+    app.config["PORTFOLIO_PAGE"] = 4
+    client = logged_in_client(app, world.buyer_lead)
+    first = page_text(client.get("/"))
+    assert "Les 6 marchés dont vous êtes membre — page 1 sur 2" in first
+    assert "2025-0142" in first and "2031-0002" in first and "2031-0003" not in first
+    assert 'aria-current="page" href="/?page=1"' in first and 'rel="next"' in first
+    second = page_text(client.get("/?page=2"))
+    assert "2031-0003" in second and "2031-0004" in second and "2025-0142" not in second
+    assert 'rel="prev"' in second and 'rel="next"' not in second
+    assert "page 2 sur 2" in page_text(client.get("/?page=99"))  # past the end: the last page
+
+
+def test_the_portfolio_search_matches_reference_object_and_parties(app, world):
+    _contracts_of_the_buyer_lead(world, 3)
+    app.config["PORTFOLIO_PAGE"] = 2
+    client = logged_in_client(app, world.buyer_lead)
+    found = page_text(client.get("/?q=2031-0001"))
+    assert "1 marché trouvé pour « 2031-0001 »" in found and "2031-0002" not in found
+    assert "4 marchés trouvés" in page_text(client.get(f"/?q={world.contract.supplier.name[:8]}"))
+    # % and _ are letters here, not wildcards
+    assert "3 marchés trouvés pour « 50%_x »" in page_text(client.get("/?q=50%25_x"))
+    assert "Aucun de vos marchés ne correspond à « 50%x »" in page_text(client.get("/?q=50%25x"))
+    other = page_text(client.get("/?q=2026-0057"))  # contract B: not the buyer lead's
+    assert "Aucun de vos marchés" in other and "Villeurbanne" not in other

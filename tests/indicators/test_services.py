@@ -4,7 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.audit.models import AuditEvent
 from app.errors import Conflict, DomainError, NotAllowed
@@ -121,7 +121,7 @@ def test_who_enters_and_who_validates(app, world, indicator, member):
             "validation",
         ]
     actions = db.session.scalars(
-        select(AuditEvent.action).where(AuditEvent.object_type == "mesure")
+        select(AuditEvent.action).where(AuditEvent.object_type == "mesure").order_by(AuditEvent.id)
     ).all()
     assert actions == ["mesure.saisie", "mesure.questionnee", "mesure.correction", "mesure.validee"]
 
@@ -228,3 +228,31 @@ def test_a_correction_that_loses_the_race_is_a_conflict_not_a_crash(
         with pytest.raises(Conflict):
             services.enter_value(world.contract, supplier, indicator, period_start=date(2027, 1, 1),
                                  value="16", seen_version=seen, today=TODAY)  # fmt: skip
+
+
+def test_two_first_values_of_one_period_at_once_are_a_conflict_not_a_crash(
+    app, world, indicator, member, monkeypatch
+):
+    """Both read « no value yet » and insert: the second meets the unique key (period) and the
+    person gets a 409, never a 500 (bench/load.py found it on PostgreSQL)."""
+    from app.indicators.models import Measurement
+
+    supplier = member(world.supplier_lead)
+    with app.test_request_context():
+        real = services._append_event
+
+        def someone_else_inserts_first(measurement, *args):
+            with db.session.no_autoflush:
+                db.session.add(Measurement(
+                    contract_id=measurement.contract_id, indicator_uid=measurement.indicator_uid,
+                    period_start=measurement.period_start, period_end=measurement.period_end,
+                    value=Decimal("14"), source="saisie", entered_by_id=measurement.entered_by_id,
+                    entered_by_side=measurement.entered_by_side,
+                ))  # fmt: skip
+            real(measurement, *args)
+
+        monkeypatch.setattr(services, "_append_event", someone_else_inserts_first)
+        with pytest.raises(Conflict):
+            services.enter_value(world.contract, supplier, indicator, period_start=date(2027, 1, 1),
+                                 value="15", today=TODAY)  # fmt: skip
+    assert db.session.scalar(select(func.count()).select_from(Measurement)) == 0

@@ -159,3 +159,23 @@ def test_the_deadlines_file_downloads_as_a_calendar(app, world, draft):
     )
     events = Calendar.from_ical(response.data).walk("VEVENT")
     assert [str(e["SUMMARY"]) for e in events] == ["Échéance : Sourcer du fil recyclé"]
+
+
+def test_a_long_planning_sends_its_rows_a_chunk_at_a_time(app, world, draft, add_action):
+    add_action("Deuxième action", date(2027, 2, 1), date(2027, 3, 1))
+    add_action("Troisième action", date(2027, 3, 1), date(2027, 4, 1))
+    db.session.commit()
+    app.config["SCHEDULE_CHUNK"] = 2
+    client = logged_in_client(app, world.buyer_lead)
+    page = page_text(client.get(url(world)))
+    assert "3 actions au plan" in page
+    assert page.count('class="schedule__action') == 2
+    assert "Afficher les actions suivantes" in page and "(1 restante)" in page
+    assert f'hx-get="{url(world)}?depuis=2"' in page and 'hx-trigger="intersect once"' in page
+    rest = page_text(client.get(url(world, "?depuis=2"), headers=HTMX))
+    assert "<html" not in rest and rest.count('class="schedule__action') == 1
+    assert "Afficher les actions suivantes" not in rest
+    # without JavaScript, the link is a page of the following rows
+    following = page_text(client.get(url(world, "?depuis=2")))
+    assert "<html" in following and following.count('class="schedule__action') == 1
+    assert "Revenir aux premières actions" in following and "(actions 3 à 3 sur 3)" in following
