@@ -68,17 +68,24 @@ format: install-test
 	$(VENV)/bin/ruff check --fix app tests bench
 	$(VENV)/bin/ruff format app tests bench
 
+# Each suite has its own temporary folder and Redis database, so `make test` runs both at
+# once (one per CPU); make prints each one's output as a block when it ends.
+TMP_ROOT ?= $(or $(TMPDIR),/tmp)
+
 test-sqlite: install-test translations browser
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --basetemp=$(TMP_ROOT)/progres-pytest-sqlite $(PYTEST_ARGS)
 
 test-postgres: install-test translations services
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
 	  echo "== La même suite sur PostgreSQL =="; \
-	  PROGRES_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest $(PYTEST_ARGS); \
+	  PROGRES_TEST_DATABASE_URL=$(PG_TEST_URL) PROGRES_TEST_REDIS_URL=redis://127.0.0.1:6379/14 \
+	    $(PY) -m pytest --basetemp=$(TMP_ROOT)/progres-pytest-postgres $(PYTEST_ARGS); \
 	elif [ "$$CI" = "true" ]; then \
 	  echo "PostgreSQL injoignable sur 127.0.0.1:5432 : obligatoire sous CI=true." >&2; exit 1; \
 	else \
 	  echo "PostgreSQL injoignable : suite PostgreSQL non lancée (elle l'est sous CI=true)."; \
 	fi
 
-test: lint services test-sqlite test-postgres
+test: lint services install-test translations browser
+	@echo "== Suites SQLite et PostgreSQL en parallèle : chacune s'affiche quand elle se termine =="
+	@$(MAKE) --no-print-directory --output-sync=target -j2 test-sqlite test-postgres

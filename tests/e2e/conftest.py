@@ -10,8 +10,11 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from app import create_app
 from app.demo.data import DEMO_PASSWORD
 from app.extensions import db
+from tests.conftest import POSTGRES_URL, _empty_postgres, fresh_database, sqlite_copy
+from tests.snapshots import TableRows
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -54,12 +57,42 @@ def app_config():
     return {"WTF_CSRF_ENABLED": True}  # the real browser sends the real tokens
 
 
-@pytest.fixture
-def live_server(app):
+@pytest.fixture(scope="session")
+def demo_database(migrated_database, tmp_path_factory):
+    """The demo loaded once per run (its documents take seconds to render): a SQLite file to
+    copy, or PostgreSQL rows to put back, for each browser test."""
     from app.demo.data import load
 
-    load()
-    db.session.commit()
+    folder = tmp_path_factory.mktemp("demo")
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=fresh_database(migrated_database, folder,
+                                                                    "demo.db"))  # fmt: skip
+    with app.app_context():
+        load()
+        db.session.commit()
+        demo = TableRows(db.engine) if POSTGRES_URL else folder / "demo.db"
+        db.engine.dispose()  # on SQLite, the WAL is folded into the file
+    if POSTGRES_URL:
+        _empty_postgres(POSTGRES_URL)
+    return demo
+
+
+@pytest.fixture
+def database_url(demo_database, tmp_path):
+    """Each browser test starts from the demo, as `make run` serves it."""
+    if POSTGRES_URL:
+        from sqlalchemy import create_engine
+
+        engine = create_engine(POSTGRES_URL)
+        demo_database.restore(engine)
+        engine.dispose()
+        yield POSTGRES_URL
+        _empty_postgres(POSTGRES_URL)
+    else:
+        yield sqlite_copy(demo_database, tmp_path)
+
+
+@pytest.fixture
+def live_server(app):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -71,6 +104,20 @@ def live_server(app):
     deadline = time.monotonic() + 5
     while bus.count() and time.monotonic() < deadline:  # …before the database goes away
         time.sleep(0.05)
+
+
+@pytest.fixture
+def draft_plan(live_server):
+    """The plan page of the demo's change request still in draft: after the baseline, the plan
+    in force is frozen and both sides co-edit a request's draft version."""
+    from sqlalchemy import select
+
+    from app.changes.models import ChangeRequest
+
+    change = db.session.scalar(select(ChangeRequest).where(ChangeRequest.status == "brouillon"))
+    url = f"/contrats/{change.contract_id}/plan/versions/{change.draft_version_id}/"
+    db.session.commit()  # on SQLite every transaction holds the write lock: give it back
+    return url
 
 
 @pytest.fixture

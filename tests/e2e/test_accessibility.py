@@ -25,7 +25,8 @@ def test_login_page_and_its_error_state_are_accessible(new_page):
      "/contrats/1/plan/versions/2/ecarts", "/contrats/1/difficultes/",
      "/contrats/1/difficultes/nouvelle", "/contrats/1/difficultes/1", "/notifications/",
      "/notifications/preferences", "/contrats/1/tableau-de-bord/", "/contrats/1/indicateurs/",
-     "/contrats/1/revues/", "/contrats/1/revues/nouvelle", "/contrats/1/revues/1/", "/agenda/"],
+     "/contrats/1/revues/", "/contrats/1/revues/nouvelle", "/contrats/1/revues/1/", "/agenda/",
+     "/compte/double-authentification"],
 )  # fmt: skip
 def test_key_pages_have_no_wcag_violation(page_as, path):
     page = page_as(BUYER_LEAD)
@@ -111,3 +112,19 @@ def test_axe_does_catch_a_real_problem(new_page):
     page.goto("/connexion")
     page.set_content('<html lang="fr"><body><main><input type="text"></main></body></html>')
     assert "label" in {v["id"] for v in axe_violations(page)}
+
+
+def test_the_csp_recorder_does_catch_a_violation(new_page):
+    """Negative control of the recorder every browser test ends with: an inline script, which
+    the strict CSP blocks, is reported; otherwise « no violation » would prove nothing."""
+    page = new_page()
+    page.goto("/connexion")
+    page.evaluate("""() => {
+        const script = document.createElement("script");
+        script.textContent = "window.__ran = true";
+        document.body.append(script);
+    }""")
+    page.wait_for_function("() => window.__cspViolations.length > 0")
+    violations = page.evaluate("() => window.__cspViolations.splice(0)")  # read, then cleared
+    assert any(v.startswith("script-src") for v in violations), violations
+    assert page.evaluate("() => window.__ran") is None

@@ -13,10 +13,10 @@ def article_of(page, text):
     return page.locator(f"#{found.get_attribute('id')}")
 
 
-def test_an_edit_by_one_appears_for_the_other_with_presence(page_as):
+def test_an_edit_by_one_appears_for_the_other_with_presence(page_as, draft_plan):
     buyer, supplier = page_as(BUYER), page_as(SUPPLIER)
     for page in (buyer, supplier):
-        page.goto("/contrats/1/plan/")
+        page.goto(draft_plan)
         page.evaluate("window.__marker = 'pas rechargée'")
     expect(buyer.locator("#presence")).to_contain_text("Sophie Durand")
     expect(supplier.locator("#presence")).to_contain_text("Claire Martin")
@@ -42,10 +42,10 @@ def test_an_edit_by_one_appears_for_the_other_with_presence(page_as):
     expect(buyer.locator("#presence")).not_to_contain_text("Sophie Durand", timeout=15_000)
 
 
-def test_an_open_editor_is_never_replaced_it_shows_a_notice(page_as):
+def test_an_open_editor_is_never_replaced_it_shows_a_notice(page_as, draft_plan):
     buyer, supplier = page_as(BUYER), page_as(SUPPLIER)
     for page in (buyer, supplier):
-        page.goto("/contrats/1/plan/")
+        page.goto(draft_plan)
     buyer_article = article_of(buyer, ACTION)
     buyer_article.get_by_role("link", name=f"Modifier action « {ACTION} »").click()
     buyer_article.get_by_label("Description").fill("Mon texte en cours")
@@ -62,10 +62,10 @@ def test_an_open_editor_is_never_replaced_it_shows_a_notice(page_as):
     expect(buyer_article).to_contain_text("14 000,00")
 
 
-def test_an_added_action_appears_once_on_both_pages(page_as):
+def test_an_added_action_appears_once_on_both_pages(page_as, draft_plan):
     buyer, supplier = page_as(BUYER), page_as(SUPPLIER)
     for page in (buyer, supplier):
-        page.goto("/contrats/1/plan/")
+        page.goto(draft_plan)
     objective = supplier.locator("article.item--objectif").first
     objective.get_by_text("Ajouter une action").first.click()
     form = objective.locator("details.add[open] form")

@@ -8,8 +8,8 @@ BUYER, SUPPLIER = "claire.martin@grandlyon.example", "sophie.durand@textiles-rho
 ACTION = "Sourcer un fil polyester recyclé certifié GRS"
 
 
-def open_editor(page):
-    page.goto("/contrats/1/plan/")
+def open_editor(page, draft_plan):
+    page.goto(draft_plan)
     found = page.locator("article.item--action").filter(has_text=ACTION).first
     article = page.locator(f"#{found.get_attribute('id')}")  # its text becomes a form field
     article.get_by_role("link", name=f"Modifier action « {ACTION} »").click()
@@ -18,10 +18,10 @@ def open_editor(page):
     return article, editor
 
 
-def test_same_field_edited_by_both_shows_the_conflict_and_keeps_my_text(page_as):
+def test_same_field_edited_by_both_shows_the_conflict_and_keeps_my_text(page_as, draft_plan):
     buyer, supplier = page_as(BUYER), page_as(SUPPLIER)
-    buyer_article, buyer_editor = open_editor(buyer)
-    supplier_article, supplier_editor = open_editor(supplier)
+    buyer_article, buyer_editor = open_editor(buyer, draft_plan)
+    supplier_article, supplier_editor = open_editor(supplier, draft_plan)
 
     supplier_editor.get_by_label("Moyens et ressources mobilisés").fill("Texte du titulaire")
     supplier_editor.get_by_role("button", name="Enregistrer").click()
@@ -43,10 +43,10 @@ def test_same_field_edited_by_both_shows_the_conflict_and_keeps_my_text(page_as)
     expect(buyer_article).to_contain_text("Texte de l'acheteur")
 
 
-def test_different_fields_merge_and_the_second_saver_is_told(page_as):
+def test_different_fields_merge_and_the_second_saver_is_told(page_as, draft_plan):
     buyer, supplier = page_as(BUYER), page_as(SUPPLIER)
-    buyer_article, buyer_editor = open_editor(buyer)
-    supplier_article, supplier_editor = open_editor(supplier)
+    buyer_article, buyer_editor = open_editor(buyer, draft_plan)
+    supplier_article, supplier_editor = open_editor(supplier, draft_plan)
 
     supplier_editor.get_by_label("Coût estimé (€ HT)").fill("13 000,00")
     supplier_editor.get_by_role("button", name="Enregistrer").click()
@@ -60,9 +60,9 @@ def test_different_fields_merge_and_the_second_saver_is_told(page_as):
     screenshot(buyer, "plan-merged")
 
 
-def test_escape_cancels_the_editor_and_an_added_action_appears_in_place(page_as):
+def test_escape_cancels_the_editor_and_an_added_action_appears_in_place(page_as, draft_plan):
     page = page_as(SUPPLIER)
-    article, editor = open_editor(page)
+    article, editor = open_editor(page, draft_plan)
     editor.get_by_label("Action", exact=True).press("Escape")
     expect(article.locator("form.editor")).to_have_count(0)
     page.evaluate("window.__marker = 'same page'")
@@ -75,9 +75,9 @@ def test_escape_cancels_the_editor_and_an_added_action_appears_in_place(page_as)
     assert page.evaluate("window.__marker") == "same page"  # swapped in place, no reload
 
 
-def test_moving_an_action_with_the_keyboard_keeps_the_focus(page_as):
+def test_moving_an_action_with_the_keyboard_keeps_the_focus(page_as, draft_plan):
     page = page_as(SUPPLIER)
-    page.goto("/contrats/1/plan/")
+    page.goto(draft_plan)
     second = page.locator("article.item--objectif").first.locator("article.item--action").nth(1)
     title = second.locator(".item__title").inner_text()
     button = second.get_by_role("button", name=f"Monter « {title} »")

@@ -21,7 +21,9 @@ def test_supplier_lead_sees_only_the_demo_contract_and_opens_it(page_as):
     assert page.title() == "Le marché — Marché 2025-0142 — Progrès"
     screenshot(page, "supplier-contract-home")
     page.get_by_role("link", name="Plan de progrès").first.click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Projet de version 2")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(
+        "Plan de progrès — Version 2"
+    )  # in force since the letter exchange
     screenshot(page, "supplier-plan")
 
 
