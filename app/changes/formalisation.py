@@ -9,9 +9,12 @@ again on download: its stamps cite the stored original's hash."""
 from __future__ import annotations
 
 import hashlib
+import threading
 import uuid
+from collections import OrderedDict
 from datetime import date, datetime
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -277,12 +280,51 @@ def is_intact(document: ChangeDocument) -> bool:
         return False
 
 
+class _StampedCache:
+    """The last stamped PDFs of this process, by what they are made of. A visa is never edited
+    and a regenerated document has a new hash, so an entry never goes stale; the render takes
+    about a second (WeasyPrint) and both parties download the same copy again and again."""
+
+    def __init__(self, size: int = 32):
+        self.size, self.entries, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            if key in self.entries:
+                self.entries.move_to_end(key)
+                return self.entries[key]
+        return None
+
+    def put(self, key, data: bytes) -> None:
+        with self.lock:
+            self.entries[key] = data
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+
+def _stamped_cache() -> _StampedCache:
+    return current_app.extensions.setdefault("progres.stamped_pdfs", _StampedCache())
+
+
 def stamped_pdf(document: ChangeDocument) -> bytes:
     """The stored document rendered again with its valid visas' stamps (same layout: the
     original holds pending boxes of the stamps' height)."""
+    visas = valid_visas(document)
+    letter = current_documents(document.change_request).get("lettre")
+    key = (document.id, document.sha256, tuple(sorted(v.id for v in visas.values())),
+           letter.sha256 if letter and document.kind == "acceptation" else None)  # fmt: skip
+    cache = _stamped_cache()
+    data = cache.get(key)
+    if data is None:
+        data = _render_stamped(document, list(visas.values()))
+        cache.put(key, data)
+    return data
+
+
+def _render_stamped(document: ChangeDocument, visas: list[ChangeVisa]) -> bytes:
     from app.changes.documents.render import acceptance_pdf, amendment_pdf, letter_pdf
 
-    change, visas = document.change_request, list(valid_visas(document).values())
+    change = document.change_request
     day = document.created_at.astimezone(PARIS).date()
     if document.kind == "avenant":
         return amendment_pdf(

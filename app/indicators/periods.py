@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from itertools import pairwise
 
 from flask_babel import format_date
@@ -51,7 +52,8 @@ def period_containing(day: date, months: int) -> Period:
     return Period(start, _add_months(start, months) - timedelta(days=1), months)
 
 
-def periods(periodicity: str, baseline: date, until: date) -> list[Period]:
+@lru_cache(maxsize=4096)  # indicators of a contract share a few (periodicity, baseline, today)
+def periods(periodicity: str, baseline: date, until: date) -> tuple[Period, ...]:
     """From the first period starting on or after the baseline to the one holding `until`."""
     months = MONTHS[periodicity]
     current = period_containing(baseline, months)
@@ -59,7 +61,7 @@ def periods(periodicity: str, baseline: date, until: date) -> list[Period]:
     while current.end < until and len(found) < MAX_PERIODS:
         current = period_containing(current.end + timedelta(days=1), months)
         found.append(current)
-    return found
+    return tuple(found)
 
 
 def trajectory_points(indicator) -> list[tuple[date, Decimal, bool]]:

@@ -91,7 +91,7 @@ def baseline_of(indicator: Indicator, contract: Contract) -> date:
     return indicator.baseline_date or contract.notification_date
 
 
-def all_periods(indicator: Indicator, contract: Contract, today: date) -> list[Period]:
+def all_periods(indicator: Indicator, contract: Contract, today: date) -> tuple[Period, ...]:
     """Every period of the indicator up to its target date (or today, if later or unset)."""
     until = max(filter(None, (indicator.target_date, today)))
     return periods(indicator.periodicity, baseline_of(indicator, contract), until)

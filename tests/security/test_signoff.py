@@ -112,6 +112,26 @@ def test_signoff_bound_to_document_sha256(app, world, amendment):
                                 qualite="Acheteuse", seen_sha256=document.sha256)  # fmt: skip
 
 
+def test_stamped_copy_rendered_once_per_set_of_visas(world, amendment, monkeypatch):
+    """The stamped copy is kept by what it is made of: downloading it again does not render it
+    again, and the next visa gives a new copy that carries both stamps."""
+    from tests.changes.test_routes import text_of
+
+    document = _pdf(amendment)
+    renders = []
+    render = formalisation._render_stamped
+    monkeypatch.setattr(formalisation, "_render_stamped",
+                        lambda *args: renders.append(args) or render(*args))  # fmt: skip
+    formalisation.give_visa(document, membership_of(world, world.supplier_lead), password=PASSWORD,
+                            qualite="Présidente", seen_sha256=document.sha256)  # fmt: skip
+    first = formalisation.stamped_pdf(document)
+    assert formalisation.stamped_pdf(document) == first and len(renders) == 1
+    formalisation.give_visa(document, membership_of(world, world.buyer_lead), password=PASSWORD,
+                            qualite="Acheteuse", seen_sha256=document.sha256)  # fmt: skip
+    both = text_of(formalisation.stamped_pdf(document))
+    assert len(renders) == 2 and "Présidente" in both and "Acheteuse" in both
+
+
 def _at_once(app, actions) -> list[str]:
     """Run each action in its own thread and session, released together; their outcomes."""
     barrier, outcomes, lock = threading.Barrier(len(actions)), [], threading.Lock()
