@@ -115,9 +115,16 @@ def _register_template_helpers(app: Flask) -> None:
     def contract_context():
         from app.plan.versions import plan_in_force, version_label
 
+        def plan_in_force_shown(contract):
+            # Read once per request for the band and the page (templates render at its end).
+            shown = g.setdefault("plan_in_force_shown", {})
+            if contract.id not in shown:
+                shown[contract.id] = plan_in_force(contract)
+            return shown[contract.id]
+
         return {
             "version_label": version_label,
             "contract": g.get("contract"),
             "membership": g.get("membership"),
-            "plan_in_force": plan_in_force,
+            "plan_in_force": plan_in_force_shown,
         }
