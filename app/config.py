@@ -95,6 +95,10 @@ class Config:
     PLAN_LAZY_FROM = int(os.environ.get("PLAN_LAZY_FROM", "150"))
     SCHEDULE_CHUNK = int(os.environ.get("SCHEDULE_CHUNK", "100"))  # planning rows per load
     PORTFOLIO_PAGE = int(os.environ.get("PORTFOLIO_PAGE", "50"))  # « Mes marchés » lines per page
+    # Above this many contracts, « Mes marchés » sends its table just after the page.
+    PORTFOLIO_LAZY_FROM = int(os.environ.get("PORTFOLIO_LAZY_FROM", "20"))
+    # An indicator with more periods than this sends its chart and values just after its page.
+    INDICATOR_LAZY_FROM = int(os.environ.get("INDICATOR_LAZY_FROM", "24"))
     MIN_REVIEWS_PER_YEAR = 2
 
     # Attachments (pièces jointes, SECURITY.md §5): stored outside app/static, under random

@@ -1,6 +1,6 @@
 """Page or fragment from the same template (CONVENTIONS habit 5)."""
 
-from flask import Response, make_response, render_template
+from flask import Response, current_app, g, make_response, render_template, request
 from jinja2_fragments.flask import render_blocks
 
 from app.extensions import htmx
@@ -26,3 +26,24 @@ def render_fragment(template: str, *blocks: str, status: int = 200, **context) -
     response = make_response(render_blocks(template, list(blocks), **context), status)
     response.vary.add("HX-Request")
     return response
+
+
+def is_large(version) -> bool:
+    """A plan version with more indicators, milestones and actions than PLAN_LAZY_FROM: its
+    pages send their big sections after the page itself (once per request and version)."""
+    from app.plan.versions import card_count
+
+    if version is None:
+        return False
+    known = g.setdefault("large_versions", {})
+    if version.id not in known:
+        known[version.id] = card_count(version) > current_app.config["PLAN_LAZY_FROM"]
+    return known[version.id]
+
+
+def deferred(large: bool) -> bool:
+    """Whether to answer with the page and its big section still to come: htmx fetches that
+    section from the same address as soon as the page is shown (macros/deferred.html), so the
+    first response stays small. A fragment request gets the section itself; without JavaScript
+    the <noscript> link asks for the whole page with ?complet=1."""
+    return large and not wants_fragment() and "complet" not in request.args

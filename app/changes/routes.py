@@ -41,7 +41,7 @@ from app.extensions import limiter, talisman
 from app.forms import attempt
 from app.permissions import MEMBER, Permission, allow
 from app.plan import versions
-from app.rendering import render
+from app.rendering import deferred, is_large, render
 
 bp = Blueprint("changes", __name__, url_prefix="/modifications", template_folder="templates")
 PAGE = "changes/show.html"
@@ -134,7 +134,7 @@ def from_review(review_id: int):
 
 
 def _show(change, *, status=200, forms=None, failed=None, notice=None, view=None):
-    forms = forms or {}
+    forms, blocks = forms or {}, ()
     documents = formalisation.current_documents(change)
     request_form = forms.get("request") or RequestForm(formdata=None, obj=change)
     if "request" not in forms:
@@ -144,8 +144,13 @@ def _show(change, *, status=200, forms=None, failed=None, notice=None, view=None
     assessment = None
     if change.is_amendment and change.amendment_number:
         assessment = build.assessment(change)
+    # A large plan's change set comes just after the page (rendering.deferred), alone when asked.
+    later = request.method == "GET" and deferred(is_large(change.draft_version))
+    if request.method == "GET" and request.args.get("partie") == "ecarts":
+        blocks = ("change_set_section",)
     return render(
-        PAGE, status=status, change=change, changes=services.change_set(change),
+        PAGE, *blocks, status=status, change=change,
+        changes=None if later else services.change_set(change),
         base=services.base_of(change), needs_rebase=services.needs_rebase(change),
         proposed=formalisation.proposed(change) if change.status != "brouillon" else None,
         documents=documents, visas={k: formalisation.valid_visas(d) for k, d in documents.items()},

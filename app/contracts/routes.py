@@ -11,7 +11,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.forms import attach_error
 from app.permissions import LOGGED_IN, MEMBER, Permission, allow
-from app.rendering import render, wants_fragment
+from app.rendering import deferred, render, wants_fragment
 
 bp = Blueprint("contracts", __name__, template_folder="templates")
 overview_bp = Blueprint("overview", __name__)
@@ -24,10 +24,13 @@ def index():
     from app.dashboard.services import portfolio
     from app.difficulties.deadlines import today_in_paris
 
-    found = portfolio(current_user, today_in_paris(), search=request.args.get("q", ""),
-                      page=request.args.get("page", 1, type=int),
-                      per_page=current_app.config["PORTFOLIO_PAGE"])  # fmt: skip
-    return render("contracts/index.html", portfolio=found, lines=found.lines)
+    arguments = {"search": request.args.get("q", ""), "page": request.args.get("page", 1, type=int),
+                 "per_page": current_app.config["PORTFOLIO_PAGE"]}  # fmt: skip
+    counted = portfolio(current_user, today_in_paris(), with_lines=False, **arguments)
+    if deferred(counted.total > current_app.config["PORTFOLIO_LAZY_FROM"]):
+        return render("contracts/index.html", portfolio=counted, deferred=True)
+    found = portfolio(current_user, today_in_paris(), **arguments)
+    return render("contracts/index.html", "lines", portfolio=found, lines=found.lines)
 
 
 def _home(form=None, status=200, notice=None, fragment=False):

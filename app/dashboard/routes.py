@@ -5,9 +5,9 @@ from flask import Blueprint, g
 from app.changes.models import STATUSES as CHANGE_STATUSES
 from app.dashboard.services import summaries
 from app.difficulties.deadlines import today_in_paris
-from app.indicators.services import STATUSES
+from app.indicators.services import STATUSES, reference_version
 from app.permissions import MEMBER, allow
-from app.rendering import render
+from app.rendering import deferred, is_large, render
 
 bp = Blueprint("dashboard", __name__, url_prefix="/tableau-de-bord", template_folder="templates")
 
@@ -15,6 +15,8 @@ bp = Blueprint("dashboard", __name__, url_prefix="/tableau-de-bord", template_fo
 @bp.get("/")
 @allow(MEMBER)
 def show():
+    if deferred(is_large(reference_version(g.contract))):
+        return render("dashboard/show.html", deferred=True)
     today = today_in_paris()
     (summary,) = summaries([g.contract], today, {g.contract.id: g.membership})
     return render("dashboard/show.html", "dashboard", summary=summary, today=today,

@@ -168,11 +168,11 @@ class Portfolio:
     search: str = ""
 
 
-def portfolio(user, today: date, *, search: str = "", page: int = 1,
-              per_page: int = 50) -> Portfolio:  # fmt: skip
+def portfolio(user, today: date, *, search: str = "", page: int = 1, per_page: int = 50,
+              with_lines: bool = True) -> Portfolio:  # fmt: skip
     """One line per contract the person is a member of, by reference, a page at a time
     (someone in a purchasing centre may follow hundreds); `search` filters on the
-    reference, the object and the parties' names."""
+    reference, the object and the parties' names. `with_lines=False` only counts them."""
     from app.organisations.models import Organisation
 
     query = select(Membership).join(Contract, Membership.contract_id == Contract.id)
@@ -191,6 +191,8 @@ def portfolio(user, today: date, *, search: str = "", page: int = 1,
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
+    if not with_lines:
+        return Portfolio([], total, page, pages, search)
     memberships = db.session.scalars(
         query.order_by(Contract.reference, Contract.id)
         .limit(per_page).offset((page - 1) * per_page)

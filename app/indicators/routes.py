@@ -3,7 +3,7 @@ and validating values in place (htmx rows of the same template)."""
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 
 from app.difficulties.deadlines import today_in_paris
@@ -14,7 +14,7 @@ from app.indicators import services
 from app.indicators.forms import ValidationForm, ValueForm
 from app.indicators.models import SOURCES, VALIDATIONS, Measurement
 from app.permissions import MEMBER, Permission, allow
-from app.rendering import render, wants_fragment
+from app.rendering import deferred, is_large, render, wants_fragment
 
 bp = Blueprint("indicators", __name__, url_prefix="/indicateurs", template_folder="templates")
 PAGE = "indicators/show.html"
@@ -51,7 +51,9 @@ def _measurement(indicator, measurement_id: int) -> Measurement:
 @bp.get("/")
 @allow(MEMBER)
 def index():
-    return render("indicators/index.html", states=services.states(g.contract),
+    if deferred(is_large(services.reference_version(g.contract))):
+        return render("indicators/index.html", deferred=True)
+    return render("indicators/index.html", "indicators", states=services.states(g.contract),
                   today=today_in_paris())  # fmt: skip
 
 
@@ -76,7 +78,12 @@ def _page(indicator, *blocks, status=200, editing=None, form=None, validating=No
 @bp.get("/<uid>/")
 @allow(MEMBER)
 def show(uid: str):
-    return _page(_indicator(uid))
+    indicator = _indicator(uid)
+    periods = services.all_periods(indicator, g.contract, today_in_paris())
+    if deferred(len(periods) > current_app.config["INDICATOR_LAZY_FROM"]):
+        return render(PAGE, deferred=True, indicator=indicator,
+                      baseline=services.baseline_of(indicator, g.contract))  # fmt: skip
+    return _page(indicator)
 
 
 @bp.get("/<uid>/valeurs")

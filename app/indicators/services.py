@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import selectinload
 
 from app.audit.services import record
@@ -25,8 +25,7 @@ from app.indicators.periods import MONTHS as PERIOD_MONTHS
 from app.indicators.periods import Period, expected_at, period_containing, periods
 from app.live import channel, publish_after_commit
 from app.permissions import Permission
-from app.plan.models import Indicator, Objective, PlanVersion
-from app.plan.versions import plan_in_force, plan_of, working_version
+from app.plan.models import Indicator, Objective, Plan, PlanVersion
 
 STATUSES = {
     "sur_la_trajectoire": _l("Sur la trajectoire"),
@@ -41,8 +40,14 @@ COMMENT_MAX = 5_000
 
 
 def reference_version(contract: Contract) -> PlanVersion | None:
-    """The plan in force; before the baseline, the draft being built."""
-    return plan_in_force(contract) or working_version(plan_of(contract))
+    """The plan in force; before the baseline, the draft being built (`working_version`), in
+    one query."""
+    in_force_first = case((PlanVersion.status == "en_vigueur", 0), else_=1)
+    return db.session.scalar(
+        select(PlanVersion).join(Plan, PlanVersion.plan_id == Plan.id)
+        .where(Plan.contract_id == contract.id, PlanVersion.status.in_(("en_vigueur", "brouillon")))
+        .order_by(in_force_first, PlanVersion.id.desc()).limit(1)
+    )  # fmt: skip
 
 
 def indicators_of(contract: Contract, version: PlanVersion | None = None) -> list[Indicator]:

@@ -1,7 +1,7 @@
 """The plan page, its versions, diff and visas, and each item's history and discussion; the
 in-place editing of items is in `editing_routes` (htmx fragments of the same templates)."""
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -24,7 +24,7 @@ from app.plan.forms import (
     field_label,
 )
 from app.plan.models import ITEM_MODELS
-from app.rendering import render, render_fragment
+from app.rendering import deferred, is_large, render, render_fragment
 
 bp = Blueprint("plan", __name__, url_prefix="/plan", template_folder="templates")
 ITEM_TEMPLATE = "plan/item.html"
@@ -61,18 +61,9 @@ def plan_helpers():
     }
 
 
-def _is_large(version) -> bool:
-    """A plan with more cards than PLAN_LAZY_FROM: its objectives load their indicators and
-    actions when they scroll into view, so the first response stays small (bench/)."""
-    known = g.setdefault("large_versions", {})
-    if version.id not in known:
-        known[version.id] = versions.card_count(version) > current_app.config["PLAN_LAZY_FROM"]
-    return known[version.id]
-
-
 def _on_demand(objective) -> bool:
     """Whether this objective's contents come later (the page asked for them otherwise)."""
-    return _is_large(objective.plan_version) and objective.id not in g.get("expanded", ())
+    return is_large(objective.plan_version) and objective.id not in g.get("expanded", ())
 
 
 def _summary_of(objective):
@@ -145,38 +136,46 @@ def list_parent_or_404(version, kind: str, parent_id: int | None):
     return parent
 
 
-def plan_page(version, *, status=200, editing=None, forms=None, visa_form=None, shown=None):
+def plan_page(version, *, status=200, editing=None, forms=None, visa_form=None, shown=None,
+              all_versions=None):  # fmt: skip
     plan = version.plan
     g.expanded = {*request.args.getlist("objectif", type=int), *([shown.id] if shown else [])}
-    large = _is_large(version)
+    large = is_large(version)
+    all_versions = all_versions or versions.versions_of(plan)
+    current = next((v for v in all_versions if v.status == "en_vigueur"), None)
+    page = {
+        "status": status, "plan": plan, "version": version, "all_versions": all_versions,
+        "current": current, "change_statuses": CHANGE_STATUSES,
+        "may_edit": versions.is_editable(version) and g.membership.may(Permission.EDIT_PLAN),
+        "change_request": request_for_draft(version) if version.base_id else None,
+    }  # fmt: skip
+    # A large plan's objectives and completeness come just after the page (the baseline's
+    # visas, which need the whole content's hash, and a link to one item come whole).
+    baseline_visas = version.is_draft and current is None
+    if request.method == "GET" and not g.expanded and not baseline_visas and deferred(large):
+        return render("plan/page.html", deferred=True, **page)
     axes = versions.axes_tree(version, cards=not large)
     objectives = [o for axis in axes for o in axis.objectives]
     if large:  # collapsed objectives are counted in SQL, the open ones loaded whole
         g.objective_summaries = versions.objective_summaries(version)
         versions.load_contents([o for o in objectives if o.id in g.expanded])
     gain_sharing = services.gain_sharing_of(version)
-    current = versions.current_version(plan)
-    # Only the baseline's visas need the draft's hash, computed from its whole content.
-    digest = versions.content_hash(version) if version.is_draft and current is None else None
+    digest = versions.content_hash(version) if baseline_visas else None
+    contents = request.method == "GET" and request.args.get("partie") == "contenu"
     return render(
         "plan/page.html",
-        status=status,
-        plan=plan,
-        version=version,
-        all_versions=versions.versions_of(plan),
-        current=current,
+        *(("plan_items", "completeness") if contents else ()),
+        **page,
         axes=axes,
         gain_sharing=gain_sharing,
         check=check_plan(objectives, gain_sharing, g.get("objective_summaries")),
         digest=digest,
         visas=versions.valid_visas(version, digest) if digest else {},
         visa_form=visa_form or VisaForm(),
-        may_edit=versions.is_editable(version) and g.membership.may(Permission.EDIT_PLAN),
         editing=editing,
         forms=forms or {},
         editing_now=presence.editing_map(g.contract.id, current_user),
-        change_request=request_for_draft(version) if version.base_id else None,
-        change_statuses=CHANGE_STATUSES,
+        out_of_band=contents,
     )
 
 
@@ -210,7 +209,9 @@ def editor_form(item, base_version=None):
 @bp.get("/")
 @allow(MEMBER)
 def show():
-    return plan_page(versions.working_version(versions.plan_of(g.contract)))
+    plan = versions.plan_of(g.contract)
+    all_versions = versions.versions_of(plan)
+    return plan_page(versions.working_version(plan, all_versions), all_versions=all_versions)
 
 
 @bp.get("/versions/<int:version_id>/")

@@ -10,8 +10,9 @@ from flask_babel import gettext as _
 from app.errors import Conflict, DomainError, NotAllowed
 from app.extensions import db
 from app.forms import attach_error
+from app.indicators.services import reference_version
 from app.permissions import MEMBER, Permission, allow
-from app.rendering import render, wants_fragment
+from app.rendering import deferred, is_large, render, wants_fragment
 from app.schedule import services
 from app.schedule.forms import FollowUpForm
 
@@ -57,6 +58,8 @@ def _row(action_uid: str) -> services.Row:
 @allow(MEMBER)
 def index():
     # `?depuis=` asks for the rows after the first ones (a long plan's next chunk).
+    if deferred(is_large(reference_version(g.contract))):
+        return render(PAGE, deferred=True, filters=services.Filters.from_args(request.args))
     return _show("chunk" if "depuis" in request.args else "planning")
 
 

@@ -48,6 +48,18 @@
     }
   });
 
+  // A section sent after its page (macros/deferred.html) that could not be loaded says so,
+  // with a link to the whole page, instead of « Chargement » for ever.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var box = event.detail.elt;
+    if (event.detail.successful || !box.matches || !box.matches(".deferred")) { return; }
+    box.removeAttribute("aria-busy");
+    var wait = box.querySelector(".deferred__wait");
+    if (wait) { wait.hidden = true; }
+    var error = box.querySelector("[data-deferred-error]");
+    if (error) { error.hidden = false; }
+  });
+
   // An « add » form that succeeded is emptied and closed; one with errors stays as typed.
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = event.detail.elt;
