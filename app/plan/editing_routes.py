@@ -164,11 +164,15 @@ def save(kind: str, item_id: int):
     if request.form.get("resolution") == "theirs":
         conflict_fields = request.form.getlist("conflict_field")
         posted = {f: v for f, v in posted.items() if f not in conflict_fields}
+    # Off the card before the save announces itself: a viewer's refresh must not show the
+    # person still editing (with announce=True after it, a slow server showed the marker on).
+    presence.stop_editing(item, current_user, announce=False)
     try:
         item, merged = services.update_item(
             item, posted, base_version=base_version, actor=current_user
         )
     except EditConflict as conflict:
+        presence.start_editing(conflict.item, current_user, g.membership.side)  # still at it
         rebased = editor_form(conflict.item)
         for name, value in conflict.posted.items():
             getattr(rebased, name).data = value  # the user's own input, kept whole
@@ -176,7 +180,6 @@ def save(kind: str, item_id: int):
                              conflict=conflict)  # fmt: skip
     if not wants_fragment():
         return redirect(page_url(item))
-    presence.stop_editing(item, current_user, announce=False)  # the save itself is announced
     merged_by = sorted({c.actor.full_name for c in services.changes_since(item, base_version)
                         if c.actor and c.actor_id != current_user.id}) if merged else []  # fmt: skip
     return item_response(item, merged=merged, merged_by=merged_by, saved=True)

@@ -393,3 +393,33 @@ def test_a_deleted_item_disappears_but_never_from_under_an_editor(client, world,
                          query_string={"editing_base": 1})  # fmt: skip
     assert "Supprimé par Claire" in page_text(editing) and "HX-Reswap" not in editing.headers
     assert client.get(url(world, "action/999999"), headers=HX).status_code == 404
+
+
+def test_a_saved_card_is_announced_once_its_editor_has_left(app, client, world, draft, log_in):
+    """The viewers' refresh that the save triggers must not show the saver still editing: on a
+    slow server it used to come before the editing marker was cleared, and stayed there."""
+    from app.live import live
+
+    log_in(world.supplier_contributor)
+    client.get(url(world, f"action/{draft.action.id}/modifier"), headers=HX)
+    bus, seen, key = live().bus, [], f"action-{draft.action.id}"
+    contract_id, viewer_id = world.contract.id, world.buyer_lead.id  # no query in the hook
+    assert live().presence.editors_of(contract_id, key, except_user=viewer_id)
+    publish = bus.publish
+
+    def recording(channel, event):
+        if event.name == f"item-{key}":
+            editors = live().presence.editors_of(contract_id, key, except_user=viewer_id)
+            seen.append([p["name"] for p in editors])
+        publish(channel, event)
+
+    path, data = (
+        url(world, f"action/{draft.action.id}"),
+        action_form(draft, title="Sourcer du fil GRS"),
+    )
+    bus.publish = recording
+    try:
+        saved = client.post(path, headers=HX, data=data)
+    finally:
+        bus.publish = publish
+    assert saved.status_code == 200 and seen == [[]]
