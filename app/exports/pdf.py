@@ -71,12 +71,19 @@ def render_pdf(html: str, fetcher=None) -> bytes:
 # --- the document -------------------------------------------------------------------------------
 
 
+# The values table of an indicator prints its latest periods; the chart above it draws them all
+# and the values export holds every one. Three years of monthly values on 150 indicators made
+# a 337-page document that took WeasyPrint a minute (bench/RESULTS.md).
+PDF_LATEST_VALUES = 12
+
+
 @dataclass
 class IndicatorPart:
     indicator: Indicator
     chart: dict | None
-    measurements: list[Measurement]
+    measurements: list[Measurement]  # the latest PDF_LATEST_VALUES
     chart_desc: str
+    earlier: int = 0  # values before those, not in the table
 
 
 @dataclass
@@ -116,7 +123,8 @@ def plan_context(contract: Contract, today: date | None = None) -> dict:
                 measured = by_uid.get(indicator.uid, [])
                 indicators.append(IndicatorPart(
                     indicator, values.chart(indicator, contract, measured, today, 640, 240),
-                    measured, _chart_desc(indicator, measured),
+                    measured[-PDF_LATEST_VALUES:], _chart_desc(indicator, measured),
+                    max(0, len(measured) - PDF_LATEST_VALUES),
                 ))  # fmt: skip
             blocks.append(ObjectivePart(
                 f"{a_index}.{o_index}", objective, indicators,

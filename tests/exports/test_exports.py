@@ -156,3 +156,18 @@ def test_a_contract_with_a_plan_in_force_prints_its_version_and_hash(app, world,
         text = pdf_text(pdf.plan_pdf(world.contract, TODAY))
     assert "Version 1" in text and digest in text.replace(" ", "")
     assert "PROJET" not in text
+
+
+def test_the_plan_pdf_prints_the_latest_values_and_says_where_the_others_are(
+    app, world, entered, monkeypatch
+):
+    """A long history stays in the chart and the export; the table prints its latest values."""
+    monkeypatch.setattr(pdf, "PDF_LATEST_VALUES", 2)
+    with app.test_request_context():
+        context = pdf.plan_context(world.contract, TODAY)
+        (part,) = [p for block in context["objectives"] for p in block.indicators]
+        assert [m.period_start for m in part.measurements] == [date(2027, 4, 1), date(2027, 7, 1)]
+        assert part.earlier == 1
+        text = pdf_text(pdf.plan_pdf(world.contract, TODAY))
+    assert "Les 2 dernières valeurs ; la précédente est dans le graphique" in text
+    assert "01/01/2027" not in text.split("Les 2 dernières valeurs")[1].split("Actions du titulaire")[0]
