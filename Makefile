@@ -12,7 +12,7 @@ export FLASK_APP := wsgi.py
 PIP_QUIET := --quiet --disable-pip-version-check --no-warn-script-location
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PG_TEST_URL ?= postgresql+psycopg://127.0.0.1:5432/test
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= --durations=15
 
 .PHONY: help run test install install-test translations browser services lint format \
         test-sqlite test-postgres extract-messages
