@@ -170,4 +170,7 @@ def test_the_plan_pdf_prints_the_latest_values_and_says_where_the_others_are(
         assert part.earlier == 1
         text = pdf_text(pdf.plan_pdf(world.contract, TODAY))
     assert "Les 2 dernières valeurs ; la précédente est dans le graphique" in text
-    assert "01/01/2027" not in text.split("Les 2 dernières valeurs")[1].split("Actions du titulaire")[0]
+    assert (
+        "01/01/2027"
+        not in text.split("Les 2 dernières valeurs")[1].split("Actions du titulaire")[0]
+    )
