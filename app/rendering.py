@@ -37,7 +37,14 @@ def is_large(version) -> bool:
         return False
     known = g.setdefault("large_versions", {})
     if version.id not in known:
-        known[version.id] = card_count(version) > current_app.config["PLAN_LAZY_FROM"]
+        if version.frozen_at is not None:  # a frozen version never changes: counted once
+            counted = current_app.extensions.setdefault("progres.frozen_card_counts", {})
+            count = counted.get(version.id)
+            if count is None:
+                count = counted[version.id] = card_count(version)
+        else:
+            count = card_count(version)
+        known[version.id] = count > current_app.config["PLAN_LAZY_FROM"]
     return known[version.id]
 
 

@@ -9,6 +9,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload
 
 from app.audit import services as audit
 from app.auth.models import PasswordResetToken, User, UserSession
@@ -109,7 +110,7 @@ def is_session_valid(user_session: UserSession, now: datetime) -> bool:
 
 def resume_session(session_id: str) -> User | None:
     """The user of a live session (for Flask-Login's loader); None if revoked or expired."""
-    user_session = db.session.get(UserSession, session_id)
+    user_session = db.session.get(UserSession, session_id, options=[joinedload(UserSession.user)])
     now = utcnow()
     if user_session is None or not is_session_valid(user_session, now):
         return None

@@ -143,6 +143,7 @@ def plan_page(version, *, status=200, editing=None, forms=None, visa_form=None, 
     large = is_large(version)
     all_versions = all_versions or versions.versions_of(plan)
     current = next((v for v in all_versions if v.status == "en_vigueur"), None)
+    g.setdefault("plan_in_force_shown", {})[g.contract.id] = current  # the band shows it too
     page = {
         "status": status, "plan": plan, "version": version, "all_versions": all_versions,
         "current": current, "change_statuses": CHANGE_STATUSES,
@@ -209,8 +210,8 @@ def editor_form(item, base_version=None):
 @bp.get("/")
 @allow(MEMBER)
 def show():
-    plan = versions.plan_of(g.contract)
-    all_versions = versions.versions_of(plan)
+    all_versions = versions.versions_of_contract(g.contract)
+    plan = all_versions[0].plan
     return plan_page(versions.working_version(plan, all_versions), all_versions=all_versions)
 
 

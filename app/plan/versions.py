@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.audit import services as audit
@@ -68,6 +68,17 @@ def versions_of(plan: Plan) -> list[PlanVersion]:
             select(PlanVersion).where(PlanVersion.plan_id == plan.id).order_by(PlanVersion.id)
         )
     )
+
+
+def versions_of_contract(contract: Contract) -> list[PlanVersion]:
+    """`versions_of` the contract's plan, read with the plan in the same query."""
+    return list(
+        db.session.scalars(
+            select(PlanVersion).join(Plan, PlanVersion.plan_id == Plan.id)
+            .where(Plan.contract_id == contract.id)
+            .options(contains_eager(PlanVersion.plan)).order_by(PlanVersion.id)
+        )
+    )  # fmt: skip
 
 
 def current_version(plan: Plan) -> PlanVersion | None:
