@@ -23,6 +23,8 @@ sys.path.insert(0, str(ROOT))
 TMP = Path(tempfile.gettempdir())
 SECRET_KEY = "banc-de-mesure-production-" + "k" * 32
 UPLOADS = TMP / "bench-uploads"  # the generated documents, read by the bench's servers
+# A big section a page sends after itself (app/rendering.deferred): what htmx then asks for.
+DEFERRED = re.compile(rb'class="deferred" hx-get="([^"]+)"')
 
 
 def percentiles(values: list[float]) -> tuple[float, float, float]:

@@ -9,7 +9,8 @@ own client address, and runs them for --seconds:
   follow-up on the planning and saves it (status, progress, unique comment). A small set of
   indicators, periods and actions is shared by everyone, so that saves collide: a 409 (the
   version seen is out of date, the input is kept) is a legitimate answer and is counted;
-- a viewer, in a loop: the plan page, the dashboard or the portfolio (« Mes marchés »), while
+- a viewer, in a loop: the plan page, the dashboard or the portfolio (« Mes marchés »), then
+  the big section the page sends after itself, as htmx asks for it (app/rendering.deferred), while
   holding the contract's live stream open (SSE, as its open page does; --streams, default one
   per viewer). The live bus is Redis (--live-bus): gunicorn's two workers must hear each other.
 Push latency: for each accepted value, from the save sent to the first « mesures-<indicator> »
@@ -22,6 +23,7 @@ event per accepted write. Prints throughput, p50/p95 per kind of request, 5xx, l
 from __future__ import annotations
 
 import argparse
+import html
 import http.client
 import json
 import random
@@ -37,6 +39,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import (
+    DEFERRED,
     TMP,
     Client,
     free_port,
@@ -204,6 +207,10 @@ def viewer(client: Client, contract_id: int, deadline: float, rec: Recorder, see
         try:
             status, _h, body, elapsed = client.get(path)
             rec.hit(kind, status, elapsed, body)
+            if box := DEFERRED.search(body):  # then its big section, as htmx asks for it
+                section = html.unescape(box.group(1).decode())
+                status, _h, body, elapsed = client.get(section, **{"HX-Request": "true"})
+                rec.hit(kind + " (section)", status, elapsed, body)
         except Exception as error:
             with rec.lock:
                 rec.errors[type(error).__name__] += 1

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import html
 import json
-import re
 import sys
 import time
 from datetime import UTC, datetime
@@ -30,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import (
+    DEFERRED,
     TMP,
     Client,
     free_port,
@@ -259,9 +259,6 @@ def in_process(url: str, n: int, debug: bool = False, with_pdf: bool = True) -> 
         db.session.remove()
         db.engine.dispose()
     return result
-
-
-DEFERRED = re.compile(rb'class="deferred" hx-get="([^"]+)"')
 
 
 def over_http(url: str, listed, n: int, n_pdf: int, n_hello: int) -> dict:
