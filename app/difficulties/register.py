@@ -132,17 +132,18 @@ def counts(contract: Contract, today: date | None = None) -> dict[str, int]:
     return result
 
 
-def open_by_item(contract: Contract) -> dict[str, list[Difficulty]]:
-    """The unresolved difficulties of each linked plan item (uid → difficulties)."""
+def open_by_item(contract: Contract) -> dict[str, list]:
+    """The unresolved difficulties of each linked plan item (uid → rows of their id, number and
+    title: what a card links to; the plan page reads them for every card, not whole)."""
     rows = db.session.execute(
-        select(DifficultyLink.item_uid, Difficulty)
+        select(DifficultyLink.item_uid, Difficulty.id, Difficulty.number, Difficulty.title)
         .join(Difficulty, DifficultyLink.difficulty_id == Difficulty.id)
         .where(Difficulty.contract_id == contract.id, Difficulty.status.in_(UNRESOLVED))
         .order_by(Difficulty.number)
     ).all()  # fmt: skip
-    found: dict[str, list[Difficulty]] = {}
-    for uid, difficulty in rows:
-        found.setdefault(uid, []).append(difficulty)
+    found: dict[str, list] = {}
+    for row in rows:
+        found.setdefault(row.item_uid, []).append(row)
     return found
 
 
