@@ -156,13 +156,16 @@ def in_process(url: str, n: int, debug: bool = False, with_pdf: bool = True) -> 
         assert response.status_code == 302, response.status_code
         listed = pages(contract_id, uid, change)
 
-        # 1. queries per page, one request each (after one warm-up request)
+        # 1. queries per page, one request each (after one warm-up request), each in an app
+        # context of its own, as in production: nothing read once per request (`g`) carries over
         for name, path in listed:
             if name == "plan PDF":  # once only (below): it takes seconds
                 continue
-            client.get(path)
+            with app.app_context():
+                client.get(path)
             guard.count = 0
-            response = client.get(path)
+            with app.app_context():
+                response = client.get(path)
             assert response.status_code == 200, (name, response.status_code)
             result["queries"][name] = guard.count
 
