@@ -311,7 +311,8 @@ CHANGED_ACTIONS = 20  # what the bench amendment changes: its plan annex lists t
 def build_amendment(contract, buyer_m, supplier_m, draft) -> None:
     """Both leads' visas make the large draft version 1, then the supplier proposes a change of
     CHANGED_ACTIONS actions with a price impact; the buyer approves it, formalises it as an
-    amendment (R2194-8) and generates its documents — what bench/pages.py renders again."""
+    amendment (R2194-8), generates its documents and both leads give their visa on the PDF —
+    what bench/pages.py renders again with the two stamps."""
     from app.changes import formalisation
     from app.changes import services as changes
     from app.extensions import db
@@ -341,6 +342,11 @@ def build_amendment(contract, buyer_m, supplier_m, draft) -> None:
         "signatory_name": "Bénédicte Banc", "signatory_qualite": "Acheteuse référente",
         "holder_signatory_name": "Timothée Titulaire", "holder_signatory_qualite": "Président"})  # fmt: skip
     formalisation.generate(change, buyer_m, seen_version=change.version)
+    document = formalisation.current_documents(change)["avenant"]
+    for membership, qualite in ((buyer_m, "Acheteuse référente"), (supplier_m, "Président")):
+        formalisation.give_visa(document, membership, password=BENCH_PASSWORD, qualite=qualite,
+                                seen_sha256=document.sha256)  # fmt: skip
+    db.session.commit()
 
 
 def build_portfolio(password_hash: str) -> dict:

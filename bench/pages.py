@@ -140,7 +140,8 @@ def in_process(url: str, n: int, debug: bool = False, with_pdf: bool = True) -> 
         change = None
         if found is not None:
             pdf = db.session.scalar(select(ChangeDocument.id).where(
-                ChangeDocument.change_request_id == found.id, ChangeDocument.kind == "avenant"))  # fmt: skip
+                ChangeDocument.change_request_id == found.id, ChangeDocument.kind == "avenant")
+                .order_by(ChangeDocument.generation.desc()))  # fmt: skip
             change = {"id": found.id, "draft": found.draft_version_id, "pdf": pdf}
         uid = db.session.scalar(
             select(Indicator.uid).join(PlanVersion, Indicator.plan_version_id == PlanVersion.id)
