@@ -4,17 +4,14 @@ amendment, which applies the change (shared/LEGAL.md §B, §C, §H).
 
 A document is stored as the exact PDF bytes the visas are bound to (its SHA-256). Regenerating
 it voids the earlier generation and its visas. The copy shown with the visa stamps is rendered
-again on download: its stamps cite the stored original's hash."""
+again on download (`stamped`): its stamps cite the stored original's hash."""
 
 from __future__ import annotations
 
 import hashlib
-import threading
 import uuid
-from collections import OrderedDict
 from datetime import date, datetime
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -50,7 +47,7 @@ from app.changes.services import (
 from app.contracts.models import Membership
 from app.database import flush_or_conflict
 from app.db_types import utcnow
-from app.difficulties.deadlines import PARIS, today_in_paris
+from app.difficulties.deadlines import today_in_paris
 from app.errors import Conflict, DomainError, NotAllowed
 from app.extensions import db
 
@@ -278,64 +275,6 @@ def is_intact(document: ChangeDocument) -> bool:
         return hashlib.sha256(read(document)).hexdigest() == document.sha256
     except OSError:
         return False
-
-
-class _StampedCache:
-    """The last stamped PDFs of this process, by what they are made of. A visa is never edited
-    and a regenerated document has a new hash, so an entry never goes stale; the render takes
-    about a second (WeasyPrint) and both parties download the same copy again and again."""
-
-    def __init__(self, size: int = 32):
-        self.size, self.entries, self.lock = size, OrderedDict(), threading.Lock()
-
-    def get(self, key):
-        with self.lock:
-            if key in self.entries:
-                self.entries.move_to_end(key)
-                return self.entries[key]
-        return None
-
-    def put(self, key, data: bytes) -> None:
-        with self.lock:
-            self.entries[key] = data
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-
-
-def _stamped_cache() -> _StampedCache:
-    return current_app.extensions.setdefault("progres.stamped_pdfs", _StampedCache())
-
-
-def stamped_pdf(document: ChangeDocument) -> bytes:
-    """The stored document rendered again with its valid visas' stamps (same layout: the
-    original holds pending boxes of the stamps' height)."""
-    visas = valid_visas(document)
-    letter = current_documents(document.change_request).get("lettre")
-    key = (document.id, document.sha256, tuple(sorted(v.id for v in visas.values())),
-           letter.sha256 if letter and document.kind == "acceptation" else None)  # fmt: skip
-    cache = _stamped_cache()
-    data = cache.get(key)
-    if data is None:
-        data = _render_stamped(document, list(visas.values()))
-        cache.put(key, data)
-    return data
-
-
-def _render_stamped(document: ChangeDocument, visas: list[ChangeVisa]) -> bytes:
-    from app.changes.documents.render import acceptance_pdf, amendment_pdf, letter_pdf
-
-    change = document.change_request
-    day = document.created_at.astimezone(PARIS).date()
-    if document.kind == "avenant":
-        return amendment_pdf(
-            build.amendment_document(change, today=day, draft_date=day, visas=visas)
-        )
-    if document.kind == "lettre":
-        return letter_pdf(build.letter_document(change, today=day, visas=visas))
-    letter = current_documents(change).get("lettre")
-    return acceptance_pdf(build.acceptance_document(
-        change, letter_date=letter.created_at.astimezone(PARIS).date() if letter else day,
-        letter_sha256=letter.sha256 if letter else "", today=day, visas=visas))  # fmt: skip
 
 
 # --- visas -------------------------------------------------------------------------------------

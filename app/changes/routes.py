@@ -36,6 +36,7 @@ from app.changes.models import (
     SIGNATURE_KINDS,
     STATUSES,
 )
+from app.changes.stamped import stamped_pdf
 from app.difficulties.deadlines import PARIS, today_in_paris
 from app.extensions import limiter, talisman
 from app.forms import attempt
@@ -203,20 +204,30 @@ def _done(change, notice: str):
     return redirect(url_for(".show", change_id=change.id))
 
 
+def _posted(change, form, key: str, call, notice, *, failed: str | None = None, refused=None):
+    """A form of the request's page: `call()` through `attempt` (a 409 or 422 keeps what was
+    typed), then the page with `notice` (or `notice(what call returned)`), or the page again
+    with this form (`forms[key]`) and its errors; `refused()` runs before that page."""
+    failed = failed or key
+    if form.validate_on_submit():
+        outcome = []
+        status = attempt(lambda: outcome.append(call()), form)
+        if status is None:
+            return _done(change, str(notice(outcome[0]) if callable(notice) else notice))
+        if refused:
+            refused()
+        return _show(_change(change.id), status=status, forms={key: form}, failed=failed)
+    return _show(change, status=422, forms={key: form}, failed=failed)
+
+
 @bp.post("/<int:change_id>/demande")
 @allow(Permission.EDIT_PLAN)
 def update(change_id: int):
-    change = _change(change_id)
-    form = RequestForm()
-    if form.validate_on_submit():
-        status = attempt(lambda: services.update_request(
-            change, g.membership, seen_version=_seen(form), title=form.title.data,
-            rationale=form.rationale.data, answers=form.answers(),
-            financial_impact_ht=form.financial_impact_ht.data), form)  # fmt: skip
-        if status is None:
-            return _done(change, _("Demande enregistrée."))
-        return _show(_change(change_id), status=status, forms={"request": form}, failed="request")
-    return _show(change, status=422, forms={"request": form}, failed="request")
+    change, form = _change(change_id), RequestForm()
+    return _posted(change, form, "request", lambda: services.update_request(
+        change, g.membership, seen_version=_seen(form), title=form.title.data,
+        rationale=form.rationale.data, answers=form.answers(),
+        financial_impact_ht=form.financial_impact_ht.data), _("Demande enregistrée."))  # fmt: skip
 
 
 # Steps of the people who build the change (either side), and of the buyer lead.
@@ -256,14 +267,9 @@ def _take(change_id: int, step: str, steps: dict):
     if step not in steps:
         abort(404)
     action, notice = steps[step]
-    change = _change(change_id)
-    form = StepForm()
-    if form.validate_on_submit():
-        status = attempt(lambda: action(change, g.membership, form), form)
-        if status is None:
-            return _done(change, str(notice))
-        return _show(_change(change_id), status=status, forms={"step": form}, failed=step)
-    return _show(change, status=422, forms={"step": form}, failed=step)
+    change, form = _change(change_id), StepForm()
+    return _posted(change, form, "step", lambda: action(change, g.membership, form), notice,
+                   failed=step)  # fmt: skip
 
 
 @bp.post("/<int:change_id>/etape/<step>")
@@ -284,33 +290,25 @@ def buyer_step(change_id: int, buyer_step: str):
 @bp.post("/<int:change_id>/formalisation")
 @allow(Permission.APPROVE_PLAN)
 def formalise(change_id: int):
-    change = _change(change_id)
-    form = FormaliseForm()
-    if form.validate_on_submit():
-        status = attempt(lambda: formalisation.formalise(
-            change, g.membership, seen_version=_seen(form), choice=form.choice.data, reason=form.reason.data), form)  # fmt: skip
-        if status is None:
-            return _done(change, _("Formalisation choisie : complétez puis générez les documents."))
-        return _show(
-            _change(change_id), status=status, forms={"formalise": form}, failed="formalise"
-        )
-    return _show(change, status=422, forms={"formalise": form}, failed="formalise")
+    change, form = _change(change_id), FormaliseForm()
+    return _posted(change, form, "formalise", lambda: formalisation.formalise(
+        change, g.membership, seen_version=_seen(form), choice=form.choice.data, reason=form.reason.data),
+        _("Formalisation choisie : complétez puis générez les documents."))  # fmt: skip
 
 
 @bp.post("/<int:change_id>/documents/donnees")
 @allow(Permission.APPROVE_PLAN)
 def terms(change_id: int):
-    change = _change(change_id)
-    form = TermsForm()
-    if form.validate_on_submit():
+    change, form = _change(change_id), TermsForm()
+
+    def update():
         data = {**form.data, "modifications": list(form.modifications.data)}
         for name, _label in legal.R2194_7_QUESTIONS:
             data[f"r7_{name}"] = request.form.get(f"r7_{name}") == "oui"
-        status = attempt(lambda: formalisation.update_terms(change, g.membership, seen_version=_seen(form), data=data), form)  # fmt: skip
-        if status is None:
-            return _done(change, _("Données des documents enregistrées : générez les documents."))
-        return _show(_change(change_id), status=status, forms={"terms": form}, failed="terms")
-    return _show(change, status=422, forms={"terms": form}, failed="terms")
+        return formalisation.update_terms(change, g.membership, seen_version=_seen(form), data=data)
+
+    return _posted(change, form, "terms", update,
+                   _("Données des documents enregistrées : générez les documents."))  # fmt: skip
 
 
 def _document(change, document_id: int):
@@ -329,7 +327,7 @@ def stamped(change_id: int, document_id: int):
     document = _document(change, document_id)
     if document.kind == "avenant_docx":
         abort(404)
-    body = formalisation.stamped_pdf(document)
+    body = stamped_pdf(document)
     name = document.attachment.display_name.replace(".pdf", "-vise.pdf")
     return Response(body, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff",
@@ -343,74 +341,47 @@ def visa(change_id: int, document_id: int):
     change = _change(change_id)
     document = _document(change, document_id)
     form = VisaForm()
-    if form.validate_on_submit():
-        status = attempt(lambda: formalisation.give_visa(
-            document, g.membership, password=form.password.data, qualite=form.qualite.data,
-            seen_sha256=form.sha256.data or "", code=form.code.data), form)  # fmt: skip
-        if status is None:
-            return _done(change, _("Visa donné : il est lié à l'empreinte SHA-256 du document."))
+
+    def forget_secrets():
         form.password.data = form.code.data = ""
-        return _show(
-            _change(change_id), status=status, forms={"visa": form}, failed=f"visa-{document_id}"
-        )
-    return _show(change, status=422, forms={"visa": form}, failed=f"visa-{document_id}")
+
+    return _posted(change, form, "visa", lambda: formalisation.give_visa(
+        document, g.membership, password=form.password.data, qualite=form.qualite.data,
+        seen_sha256=form.sha256.data or "", code=form.code.data),
+        _("Visa donné : il est lié à l'empreinte SHA-256 du document."),
+        failed=f"visa-{document_id}", refused=forget_secrets)  # fmt: skip
 
 
 @bp.post("/<int:change_id>/accord")
 @allow(Permission.APPROVE_PLAN)
 @limiter.limit("30/hour")
 def acceptance(change_id: int):
-    change = _change(change_id)
-    form = AcceptanceForm()
-    if form.validate_on_submit():
-        status = attempt(lambda: formalisation.record_acceptance_letter(
-            change, g.membership, seen_version=_seen(form), file=form.file.data,
-            received_on=form.received_on.data), form)  # fmt: skip
-        if status is None:
-            return _done(change, _("Accord du titulaire enregistré."))
-        return _show(
-            _change(change_id), status=status, forms={"acceptance": form}, failed="acceptance"
-        )
-    return _show(change, status=422, forms={"acceptance": form}, failed="acceptance")
+    change, form = _change(change_id), AcceptanceForm()
+    return _posted(change, form, "acceptance", lambda: formalisation.record_acceptance_letter(
+        change, g.membership, seen_version=_seen(form), file=form.file.data,
+        received_on=form.received_on.data), _("Accord du titulaire enregistré."))  # fmt: skip
 
 
 @bp.post("/<int:change_id>/signature")
 @allow(Permission.APPROVE_PLAN)
 @limiter.limit("30/hour")
 def signature(change_id: int):
-    change = _change(change_id)
-    form = SignatureForm()
-    if form.validate_on_submit():
-        status = attempt(lambda: formalisation.record_signature(
-            change, g.membership, seen_version=_seen(form), file=form.file.data,
-            kind=form.signature_kind.data, signatories=form.signatories.data), form)  # fmt: skip
-        if status is None:
-            return _done(
-                change, _("Avenant signé enregistré : reste à enregistrer sa notification.")
-            )
-        return _show(
-            _change(change_id), status=status, forms={"signature": form}, failed="signature"
-        )
-    return _show(change, status=422, forms={"signature": form}, failed="signature")
+    change, form = _change(change_id), SignatureForm()
+    return _posted(change, form, "signature", lambda: formalisation.record_signature(
+        change, g.membership, seen_version=_seen(form), file=form.file.data,
+        kind=form.signature_kind.data, signatories=form.signatories.data),
+        _("Avenant signé enregistré : reste à enregistrer sa notification."))  # fmt: skip
 
 
 @bp.post("/<int:change_id>/notification")
 @allow(Permission.APPROVE_PLAN)
 def notification(change_id: int):
-    change = _change(change_id)
-    form = NotificationForm()
-    if form.validate_on_submit():
-        moment = datetime.combine(form.day.data, form.at.data, tzinfo=PARIS)
-        applied = []
-        status = attempt(lambda: applied.append(formalisation.record_notification(
-            change, g.membership, seen_version=_seen(form), mode=form.mode.data, notified_at=moment)), form)  # fmt: skip
-        if status is None:
-            return _done(change, _("Notification enregistrée : l'avenant est appliqué au plan.") if applied[0]
-                         else _("Notification enregistrée : mettez le projet à jour pour appliquer l'avenant."))  # fmt: skip
-        return _show(
-            _change(change_id), status=status, forms={"notification": form}, failed="notification"
-        )
-    return _show(change, status=422, forms={"notification": form}, failed="notification")
+    change, form = _change(change_id), NotificationForm()
+    return _posted(change, form, "notification", lambda: formalisation.record_notification(
+        change, g.membership, seen_version=_seen(form), mode=form.mode.data,
+        notified_at=datetime.combine(form.day.data, form.at.data, tzinfo=PARIS)),
+        lambda applied: _("Notification enregistrée : l'avenant est appliqué au plan.") if applied
+        else _("Notification enregistrée : mettez le projet à jour pour appliquer l'avenant."))  # fmt: skip
 
 
 # --- the contract's data for the documents ------------------------------------------------------

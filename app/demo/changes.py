@@ -13,6 +13,7 @@ from werkzeug.datastructures import FileStorage
 
 from app.auth.models import User
 from app.changes import formalisation, services
+from app.changes.stamped import stamped_pdf
 from app.contracts.models import Contract, Membership
 from app.extensions import db
 from app.plan import services as items
@@ -89,7 +90,7 @@ def _letter(contract, claire, sophie) -> None:
                             seen_sha256=documents["lettre"].sha256)  # fmt: skip
     formalisation.give_visa(documents["acceptation"], sophie, password=_password(), qualite=sophie.qualite,
                             seen_sha256=documents["acceptation"].sha256)  # fmt: skip
-    reply = formalisation.stamped_pdf(documents["acceptation"])  # the signed reply, as scanned back
+    reply = stamped_pdf(documents["acceptation"])  # the signed reply, as scanned back
     formalisation.record_acceptance_letter(change, claire, seen_version=change.version, received_on=None,
         file=FileStorage(io.BytesIO(reply), filename="accord-titulaire-signe.pdf", content_type="application/pdf"))  # fmt: skip
 

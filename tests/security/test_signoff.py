@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from app.audit.models import AuditEvent
 from app.changes import formalisation
+from app.changes import stamped as stamped_copy
 from app.changes.models import ChangeRequest, ChangeVisa
 from app.errors import Conflict, DomainError
 from app.extensions import db
@@ -91,7 +92,7 @@ def test_signoff_bound_to_document_sha256(app, world, amendment):
     formalisation.give_visa(document, supplier, password=PASSWORD, qualite="Présidente", seen_sha256=document.sha256)  # fmt: skip
     from tests.changes.test_routes import text_of
 
-    stamped = text_of(formalisation.stamped_pdf(document))
+    stamped = text_of(stamped_copy.stamped_pdf(document))
     visa = db.session.scalar(select(ChangeVisa))
     head = db.session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == visa.audit_seq,
                                                            AuditEvent.contract_id == world.contract.id))  # fmt: skip
@@ -119,16 +120,16 @@ def test_stamped_copy_rendered_once_per_set_of_visas(world, amendment, monkeypat
 
     document = _pdf(amendment)
     renders = []
-    render = formalisation._render_stamped
-    monkeypatch.setattr(formalisation, "_render_stamped",
+    render = stamped_copy._render_stamped
+    monkeypatch.setattr(stamped_copy, "_render_stamped",
                         lambda *args: renders.append(args) or render(*args))  # fmt: skip
     formalisation.give_visa(document, membership_of(world, world.supplier_lead), password=PASSWORD,
                             qualite="Présidente", seen_sha256=document.sha256)  # fmt: skip
-    first = formalisation.stamped_pdf(document)
-    assert formalisation.stamped_pdf(document) == first and len(renders) == 1
+    first = stamped_copy.stamped_pdf(document)
+    assert stamped_copy.stamped_pdf(document) == first and len(renders) == 1
     formalisation.give_visa(document, membership_of(world, world.buyer_lead), password=PASSWORD,
                             qualite="Acheteuse", seen_sha256=document.sha256)  # fmt: skip
-    both = text_of(formalisation.stamped_pdf(document))
+    both = text_of(stamped_copy.stamped_pdf(document))
     assert len(renders) == 2 and "Présidente" in both and "Acheteuse" in both
 
 
