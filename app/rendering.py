@@ -31,7 +31,7 @@ def render_fragment(template: str, *blocks: str, status: int = 200, **context) -
 def is_large(version) -> bool:
     """A plan version with more indicators, milestones and actions than PLAN_LAZY_FROM: its
     pages send their big sections after the page itself (once per request and version)."""
-    from app.plan.versions import card_count
+    from app.plan.tree import card_count
 
     if version is None:
         return False

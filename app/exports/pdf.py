@@ -25,7 +25,8 @@ from app.indicators import services as values
 from app.indicators.models import VALIDATIONS, Measurement
 from app.plan.completeness import MISSING, PARTS, check_plan
 from app.plan.models import Action, GainSharing, Indicator, Objective
-from app.plan.versions import axes_tree, content_hash, version_label
+from app.plan.tree import axes_tree
+from app.plan.versions import content_hash, version_label
 
 log = logging.getLogger("progres.exports")
 

@@ -13,7 +13,7 @@ from app.extensions import db, limiter
 from app.forms import attach_error, attempt
 from app.markdown import render_markdown
 from app.permissions import MEMBER, Permission, allow
-from app.plan import presence, services, versions
+from app.plan import presence, services, tree, versions
 from app.plan.completeness import PARTS, ObjectiveSummary, check_plan, summarise
 from app.plan.forms import (
     FORMS,
@@ -155,11 +155,11 @@ def plan_page(version, *, status=200, editing=None, forms=None, visa_form=None, 
     baseline_visas = version.is_draft and current is None
     if request.method == "GET" and not g.expanded and not baseline_visas and deferred(large):
         return render("plan/page.html", deferred=True, **page)
-    axes = versions.axes_tree(version, cards=not large)
+    axes = tree.axes_tree(version, cards=not large)
     objectives = [o for axis in axes for o in axis.objectives]
     if large:  # collapsed objectives are counted in SQL, the open ones loaded whole
-        g.objective_summaries = versions.objective_summaries(version)
-        versions.load_contents([o for o in objectives if o.id in g.expanded])
+        g.objective_summaries = tree.objective_summaries(version)
+        tree.load_contents([o for o in objectives if o.id in g.expanded])
     gain_sharing = services.gain_sharing_of(version)
     digest = versions.content_hash(version) if baseline_visas else None
     contents = request.method == "GET" and request.args.get("partie") == "contenu"

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.notifications.models import Notification
-from app.plan import versions
+from app.plan import tree, versions
 from tests import factories
 from tests.helpers import logged_in_client, page_text
 
@@ -53,7 +53,7 @@ def test_the_thread_follows_the_item_into_the_next_version(app, world, draft):
     db.session.commit()
     copy = next(
         o
-        for axis in versions.axes_tree(next_draft)
+        for axis in tree.axes_tree(next_draft)
         for o in axis.objectives
         if o.uid == draft.objective.uid
     )

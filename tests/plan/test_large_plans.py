@@ -5,7 +5,7 @@ item with its objective open."""
 import pytest
 
 from app.plan import services as items
-from app.plan import versions
+from app.plan import tree, versions
 from tests.changes.conftest import membership_of
 from tests.factories import PASSWORD
 from tests.helpers import logged_in_client, page_text
@@ -109,8 +109,8 @@ def test_the_counted_completeness_matches_the_loaded_one(app, world, draft):
                               actor=lead.user)  # fmt: skip
     items.create_item(draft.version, "action", {"title": "Sans moyens", "owner_side": "acheteur"},
                       parent=draft.objective, actor=lead.user)  # fmt: skip
-    objectives = [o for a in versions.axes_tree(draft.version) for o in a.objectives]
-    counted = versions.objective_summaries(draft.version)
+    objectives = [o for a in tree.axes_tree(draft.version) for o in a.objectives]
+    counted = tree.objective_summaries(draft.version)
     assert {o.id: summarise(o) for o in objectives if o.id != empty.id} == counted
     loaded, by_sql = check_plan(objectives, None), check_plan(objectives, None, counted)
     assert by_sql.parts == loaded.parts

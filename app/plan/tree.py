@@ -1,0 +1,117 @@
+"""What the plan's pages read of a version's tree, in a fixed number of queries whatever its
+size: the axes with their objectives (and, for a plan that is not large, every card), the
+counts that stand for a large plan's collapsed objectives, and the cards of the objectives it
+shows open."""
+
+from __future__ import annotations
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from app.auth.models import User
+from app.extensions import db
+from app.plan.completeness import ObjectiveSummary
+from app.plan.models import Action, Axis, Indicator, Milestone, Objective, PlanVersion
+
+
+def axes_tree(version: PlanVersion, *, cards: bool = True) -> list[Axis]:
+    """The version's axes with everything under them, in a fixed number of queries. Without
+    `cards`, only axes and objectives: a large plan's objectives load their contents on demand,
+    and `objective_summaries` counts what its page shows of them."""
+    objectives = selectinload(Axis.objectives)
+    options = [objectives]
+    if cards:
+        options += [
+            objectives.selectinload(Objective.indicators).selectinload(Indicator.milestones),
+            objectives.selectinload(Objective.actions),
+        ]
+    axes = list(
+        db.session.scalars(
+            select(Axis)
+            .where(Axis.plan_version_id == version.id)
+            .order_by(Axis.position, Axis.id)
+            .options(*options)
+        )
+    )
+    shown = [*axes, *(o for axis in axes for o in axis.objectives)]
+    if cards:
+        shown += [card for o in shown[len(axes) :] for card in cards_of(o)]
+    load_authors(shown)
+    return axes
+
+
+def cards_of(objective: Objective) -> list:
+    return [*objective.indicators, *(m for i in objective.indicators for m in i.milestones),
+            *objective.actions]  # fmt: skip
+
+
+def load_authors(shown: list) -> None:
+    """Who last changed each item (« modifié par … » on its card), in one query for them all."""
+    ids = {item.updated_by_id for item in shown if item.updated_by_id is not None}
+    people = (
+        {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    )
+    for item in shown:
+        set_committed_value(item, "updated_by", people.get(item.updated_by_id))
+
+
+def objective_summaries(version: PlanVersion) -> dict[int, ObjectiveSummary]:
+    """Per objective of a large plan, its counts and completeness in two grouped queries:
+    building its 650 indicators and actions as entities cost more than rendering the page."""
+
+    def flag(condition):
+        return func.sum(case((condition, 1), else_=0))
+
+    indicators = {
+        objective_id: (count, with_target)
+        for objective_id, count, with_target in db.session.execute(
+            select(Indicator.objective_id, func.count(), func.count(Indicator.target_value))
+            .where(Indicator.plan_version_id == version.id).group_by(Indicator.objective_id)
+        )
+    }  # fmt: skip
+    actions = {
+        row[0]: row[1:]
+        for row in db.session.execute(
+            select(
+                Action.objective_id, func.count(),
+                flag(Action.owner_side.in_(("titulaire", "les_deux"))),
+                flag(Action.owner_side.in_(("acheteur", "les_deux"))),
+                flag(or_(Action.resources.is_(None), Action.resources == "")
+                     & Action.cost_estimate.is_(None)),
+                flag(or_(Action.planned_start.is_(None), Action.planned_end.is_(None))),
+            ).where(Action.plan_version_id == version.id).group_by(Action.objective_id)
+        )
+    }  # fmt: skip
+    summaries = {}
+    for objective_id in indicators.keys() | actions.keys():
+        count, with_target = indicators.get(objective_id, (0, 0))
+        acts, supplier, buyer, unresourced, unscheduled = actions.get(objective_id, (0, 0, 0, 0, 0))
+        summaries[objective_id] = ObjectiveSummary(
+            indicators=count, with_target=with_target > 0, actions=acts,
+            supplier_actions=supplier > 0, buyer_actions=buyer > 0,
+            all_resourced=unresourced == 0, all_scheduled=unscheduled == 0,
+        )  # fmt: skip
+    return summaries
+
+
+def load_contents(objectives: list[Objective]) -> None:
+    """The full cards (indicators with milestones, actions, their authors) of these objectives
+    of a large plan, shown open on its page: three queries, however many they are."""
+    if objectives:
+        loaded = db.session.scalars(
+            select(Objective).where(Objective.id.in_([o.id for o in objectives])).options(
+                selectinload(Objective.indicators).selectinload(Indicator.milestones),
+                selectinload(Objective.actions))
+        ).all()  # fmt: skip
+        load_authors([card for o in loaded for card in cards_of(o)])
+
+
+def card_count(version: PlanVersion) -> int:
+    """Indicators, milestones and actions of the version: what makes a plan page heavy."""
+    counts = [
+        select(func.count()).select_from(model).where(model.plan_version_id == version.id)
+        .scalar_subquery()
+        for model in (Indicator, Milestone, Action)
+    ]  # fmt: skip
+    return db.session.scalar(select(counts[0] + counts[1] + counts[2]))
