@@ -42,6 +42,7 @@ from app.changes.services import (
     require_buyer_lead,
     require_status,
     stale_message,
+    step_done,
     touch,
 )
 from app.contracts.models import Membership
@@ -86,16 +87,11 @@ def formalise(change: ChangeRequest, membership: Membership, *, seen_version: in
             change.modifications = [{"article": "", "text": change.title,
                                      "impact_ht": str(change.financial_impact_ht)}]  # fmt: skip
     change.status = "formalisation"
-    touch(change)
-    flush_or_conflict(stale_message())
-    audit(change, "formalisation", membership, {"formalisation": choice, "proposee": proposed(change),
-                                                "motif": reason, "avenant": change.amendment_number})  # fmt: skip
-    notify_other_side(change, membership, lambda: (
+    step_done(change, membership, "formalisation", {"formalisation": choice, "proposee": proposed(change),
+                                                "motif": reason, "avenant": change.amendment_number}, tell=lambda: (
         _("Modification n° %(n)d : formalisée par un projet d'avenant n° %(a)d.", n=change.number, a=change.amendment_number)
         if choice == "avenant" else
         _("Modification n° %(n)d : formalisée par un échange de lettres.", n=change.number)))  # fmt: skip
-    announce(change)
-    db.session.commit()
 
 
 def update_terms(change: ChangeRequest, membership: Membership, *, seen_version: int | None,
@@ -119,12 +115,8 @@ def update_terms(change: ChangeRequest, membership: Membership, *, seen_version:
         data.get("holder_signatory_qualite", ""), "holder_signatory_qualite"
     )[:200]
     change.effective_date = data.get("effective_date")
-    touch(change)
-    flush_or_conflict(stale_message())
-    audit(change, "documents_completes", membership, {"fondement": change.legal_basis,
+    step_done(change, membership, "documents_completes", {"fondement": change.legal_basis,
           "b": change.revised_initial_ht, "lignes": len(change.modifications)})  # fmt: skip
-    announce(change)
-    db.session.commit()
 
 
 def _amendment_terms(change: ChangeRequest, data: dict) -> None:
@@ -249,14 +241,9 @@ def generate(change: ChangeRequest, membership: Membership, *, seen_version: int
             change, letter_date=today, letter_sha256=letter.sha256, today=today))  # fmt: skip
         documents = [letter, _store(change, "acceptation", acceptance, file_name(change, "acceptation"),
                                     "application/pdf", membership)]  # fmt: skip
-    touch(change)
-    flush_or_conflict(stale_message())
-    audit(change, "documents_generes", membership, {
-        "documents": {d.kind: d.sha256 for d in documents}, "visas_annules": sum(len(d.visas) for d in voided)})  # fmt: skip
-    notify_other_side(change, membership, lambda: _(
+    step_done(change, membership, "documents_generes", {
+        "documents": {d.kind: d.sha256 for d in documents}, "visas_annules": sum(len(d.visas) for d in voided)}, tell=lambda: _(
         "Modification n° %(n)d : les documents sont prêts pour les visas.", n=change.number))  # fmt: skip
-    announce(change)
-    db.session.commit()
     return documents
 
 
@@ -395,13 +382,8 @@ def transmit(change: ChangeRequest, membership: Membership, *, seen_version: int
             _("Le projet d'avenant doit d'abord recevoir le visa des deux référents.")
         )
     change.status, change.transmitted_at = "signature", utcnow()
-    touch(change)
-    flush_or_conflict(stale_message())
-    audit(change, "transmise_pour_signature", membership)
-    notify_other_side(change, membership, lambda: _(
+    step_done(change, membership, "transmise_pour_signature", tell=lambda: _(
         "Avenant n° %(a)d transmis pour signature aux représentants habilités.", a=change.amendment_number))  # fmt: skip
-    announce(change)
-    db.session.commit()
 
 
 def record_signature(change: ChangeRequest, membership: Membership, *, seen_version: int | None,
@@ -423,14 +405,9 @@ def record_signature(change: ChangeRequest, membership: Membership, *, seen_vers
     change.signed_attachment = store_upload(change.contract, file, membership.user)
     change.signature_kind, change.signatories = kind, people
     change.status = "signee"
-    touch(change)
-    flush_or_conflict(stale_message())
-    audit(change, "signee", membership, {"type": kind, "signataires": people,
-                                         "sha256": change.signed_attachment.sha256})  # fmt: skip
-    notify_other_side(change, membership, lambda: _(
+    step_done(change, membership, "signee", {"type": kind, "signataires": people,
+                                         "sha256": change.signed_attachment.sha256}, tell=lambda: _(
         "Avenant n° %(a)d signé : reste à le notifier au titulaire.", a=change.amendment_number))  # fmt: skip
-    announce(change)
-    db.session.commit()
 
 
 def record_notification(change: ChangeRequest, membership: Membership, *, seen_version: int | None,
@@ -447,12 +424,6 @@ def record_notification(change: ChangeRequest, membership: Membership, *, seen_v
         raise DomainError(_("Indiquez la date et l'heure de la notification."), "notified_at")
     if notified_at > utcnow():
         raise DomainError(_("La notification ne peut pas être datée dans le futur."), "notified_at")
-    if (
-        change.transmitted_at
-        and notified_at < change.transmitted_at.replace(second=0, microsecond=0)
-        and False
-    ):
-        pass
     change.notification_mode, change.notified_at = mode, notified_at
     touch(change)
     audit(change, "notifiee", membership, {"mode": mode, "le": notified_at})

@@ -152,6 +152,20 @@ def notify_other_side(change: ChangeRequest, membership: Membership, describe) -
 # --- validation of what a person typed -------------------------------------------------------
 
 
+def step_done(change: ChangeRequest, membership: Membership, action: str,
+              details: dict | None = None, *, tell=None) -> None:  # fmt: skip
+    """How a step of a request ends once its changes are made: the version check at flush (a
+    lost race is a 409), its audit event, the other side told (`tell()` gives the text, in each
+    reader's language), the open pages refreshed, the commit."""
+    touch(change)
+    flush_or_conflict(stale_message())
+    audit(change, action, membership, details)
+    if tell is not None:
+        notify_other_side(change, membership, tell)
+    announce(change)
+    db.session.commit()
+
+
 def clean_title(title: str) -> str:
     title = (title or "").strip()
     if not title:
@@ -272,12 +286,8 @@ def update_request(change: ChangeRequest, membership: Membership, *, seen_versio
     change.rationale = clean_text(rationale, "rationale")
     change.answers = clean_answers(answers)
     change.financial_impact_ht = clean_amount(financial_impact_ht, "financial_impact_ht")
-    touch(change)
-    flush_or_conflict(stale_message())
-    audit(change, "modifiee", membership, {"incidence_ht": change.financial_impact_ht,
+    step_done(change, membership, "modifiee", {"incidence_ht": change.financial_impact_ht,
                                            "questions": change.answers})  # fmt: skip
-    announce(change)
-    db.session.commit()
 
 
 def submit(change: ChangeRequest, membership: Membership, *, seen_version: int | None) -> None:
@@ -291,13 +301,8 @@ def submit(change: ChangeRequest, membership: Membership, *, seen_version: int |
     if unanswered or len(change.answers) < len(QUESTIONS):
         raise DomainError(_("Répondez aux quatre questions sur l'effet de la modification avant de la soumettre."))  # fmt: skip
     change.status, change.submitted_at = "soumise", utcnow()
-    touch(change)
-    flush_or_conflict(stale_message())
-    audit(change, "soumise", membership)
-    notify_other_side(change, membership, lambda: _(
+    step_done(change, membership, "soumise", tell=lambda: _(
         "Demande de modification n° %(n)d soumise : %(title)s", n=change.number, title=change.title))  # fmt: skip
-    announce(change)
-    db.session.commit()
 
 
 def withdraw(change: ChangeRequest, membership: Membership, *, seen_version: int | None) -> None:
@@ -309,13 +314,8 @@ def withdraw(change: ChangeRequest, membership: Membership, *, seen_version: int
     claim(change)
     change.status = "retiree"
     change.draft_version.status = "abandonnee"
-    touch(change)
-    flush_or_conflict(stale_message())
-    audit(change, "retiree", membership)
-    notify_other_side(change, membership, lambda: _(
+    step_done(change, membership, "retiree", tell=lambda: _(
         "Demande de modification n° %(n)d retirée par son auteur.", n=change.number))  # fmt: skip
-    announce(change)
-    db.session.commit()
 
 
 def decide(change: ChangeRequest, membership: Membership, *, seen_version: int | None,
@@ -336,14 +336,9 @@ def decide(change: ChangeRequest, membership: Membership, *, seen_version: int |
     )
     if not approve:
         change.draft_version.status = "abandonnee"
-    touch(change)
-    flush_or_conflict(stale_message())
-    audit(change, change.status, membership, {"commentaire": comment})
-    notify_other_side(change, membership, lambda: (
+    step_done(change, membership, change.status, {"commentaire": comment}, tell=lambda: (
         _("Demande de modification n° %(n)d approuvée par l'acheteur.", n=change.number) if approve
         else _("Demande de modification n° %(n)d refusée par l'acheteur.", n=change.number)))  # fmt: skip
-    announce(change)
-    db.session.commit()
 
 
 def reopen(change: ChangeRequest, membership: Membership, *, seen_version: int | None) -> None:
@@ -355,13 +350,8 @@ def reopen(change: ChangeRequest, membership: Membership, *, seen_version: int |
     require_status(change, "soumise")
     claim(change)
     change.status = "brouillon"
-    touch(change)
-    flush_or_conflict(stale_message())
-    audit(change, "remise_en_brouillon", membership)
-    notify_other_side(change, membership, lambda: _(
+    step_done(change, membership, "remise_en_brouillon", tell=lambda: _(
         "Demande de modification n° %(n)d remise en brouillon.", n=change.number))  # fmt: skip
-    announce(change)
-    db.session.commit()
 
 
 # --- what the documents need of the contract and of the holder --------------------------------
