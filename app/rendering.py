@@ -1,6 +1,6 @@
 """Page or fragment from the same template (CONVENTIONS habit 5)."""
 
-from flask import Response, current_app, g, make_response, render_template, request
+from flask import Response, make_response, render_template, request
 from jinja2_fragments.flask import render_blocks
 
 from app.extensions import htmx
@@ -26,26 +26,6 @@ def render_fragment(template: str, *blocks: str, status: int = 200, **context) -
     response = make_response(render_blocks(template, list(blocks), **context), status)
     response.vary.add("HX-Request")
     return response
-
-
-def is_large(version) -> bool:
-    """A plan version with more indicators, milestones and actions than PLAN_LAZY_FROM: its
-    pages send their big sections after the page itself (once per request and version)."""
-    from app.plan.tree import card_count
-
-    if version is None:
-        return False
-    known = g.setdefault("large_versions", {})
-    if version.id not in known:
-        if version.frozen_at is not None:  # a frozen version never changes: counted once
-            counted = current_app.extensions.setdefault("progres.frozen_card_counts", {})
-            count = counted.get(version.id)
-            if count is None:
-                count = counted[version.id] = card_count(version)
-        else:
-            count = card_count(version)
-        known[version.id] = count > current_app.config["PLAN_LAZY_FROM"]
-    return known[version.id]
 
 
 def deferred(large: bool) -> bool:

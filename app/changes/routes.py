@@ -42,7 +42,8 @@ from app.extensions import limiter, talisman
 from app.forms import attempt
 from app.permissions import MEMBER, Permission, allow
 from app.plan import versions
-from app.rendering import deferred, is_large, render
+from app.plan.tree import is_large
+from app.rendering import deferred, render
 
 bp = Blueprint("changes", __name__, url_prefix="/modifications", template_folder="templates")
 PAGE = "changes/show.html"

@@ -29,7 +29,7 @@ def index():
     counted = portfolio(current_user, today_in_paris(), with_lines=False, **arguments)
     if deferred(counted.total > current_app.config["PORTFOLIO_LAZY_FROM"]):
         return render("contracts/index.html", portfolio=counted, deferred=True)
-    found = portfolio(current_user, today_in_paris(), **arguments)
+    found = portfolio(current_user, today_in_paris(), total=counted.total, **arguments)
     return render("contracts/index.html", "lines", portfolio=found, lines=found.lines)
 
 

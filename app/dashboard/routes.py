@@ -7,7 +7,8 @@ from app.dashboard.services import summaries
 from app.difficulties.deadlines import today_in_paris
 from app.indicators.services import STATUSES, reference_version
 from app.permissions import MEMBER, allow
-from app.rendering import deferred, is_large, render
+from app.plan.tree import is_large
+from app.rendering import deferred, render
 
 bp = Blueprint("dashboard", __name__, url_prefix="/tableau-de-bord", template_folder="templates")
 

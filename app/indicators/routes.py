@@ -14,7 +14,8 @@ from app.indicators import services
 from app.indicators.forms import ValidationForm, ValueForm
 from app.indicators.models import SOURCES, VALIDATIONS, Measurement
 from app.permissions import MEMBER, Permission, allow
-from app.rendering import deferred, is_large, render, wants_fragment
+from app.plan.tree import is_large
+from app.rendering import deferred, render, wants_fragment
 
 bp = Blueprint("indicators", __name__, url_prefix="/indicateurs", template_folder="templates")
 PAGE = "indicators/show.html"

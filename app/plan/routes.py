@@ -24,7 +24,8 @@ from app.plan.forms import (
     field_label,
 )
 from app.plan.models import ITEM_MODELS
-from app.rendering import deferred, is_large, render, render_fragment
+from app.plan.tree import is_large
+from app.rendering import deferred, render, render_fragment
 
 bp = Blueprint("plan", __name__, url_prefix="/plan", template_folder="templates")
 ITEM_TEMPLATE = "plan/item.html"

@@ -1,10 +1,11 @@
 """What the plan's pages read of a version's tree, in a fixed number of queries whatever its
 size: the axes with their objectives (and, for a plan that is not large, every card), the
-counts that stand for a large plan's collapsed objectives, and the cards of the objectives it
-shows open."""
+counts that stand for a large plan's collapsed objectives, the cards of the objectives it
+shows open, and whether a version is large enough for its pages to send it in two steps."""
 
 from __future__ import annotations
 
+from flask import current_app, g
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -115,3 +116,21 @@ def card_count(version: PlanVersion) -> int:
         for model in (Indicator, Milestone, Action)
     ]  # fmt: skip
     return db.session.scalar(select(counts[0] + counts[1] + counts[2]))
+
+
+def is_large(version) -> bool:
+    """A plan version with more indicators, milestones and actions than PLAN_LAZY_FROM: its
+    pages send their big sections after the page itself (once per request and version)."""
+    if version is None:
+        return False
+    known = g.setdefault("large_versions", {})
+    if version.id not in known:
+        if version.frozen_at is not None:  # a frozen version never changes: counted once
+            counted = current_app.extensions.setdefault("progres.frozen_card_counts", {})
+            count = counted.get(version.id)
+            if count is None:
+                count = counted[version.id] = card_count(version)
+        else:
+            count = card_count(version)
+        known[version.id] = count > current_app.config["PLAN_LAZY_FROM"]
+    return known[version.id]

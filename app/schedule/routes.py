@@ -12,7 +12,8 @@ from app.extensions import db
 from app.forms import attach_error
 from app.indicators.services import reference_version
 from app.permissions import MEMBER, Permission, allow
-from app.rendering import deferred, is_large, render, wants_fragment
+from app.plan.tree import is_large
+from app.rendering import deferred, render, wants_fragment
 from app.schedule import services
 from app.schedule.forms import FollowUpForm
 
