@@ -169,10 +169,11 @@ class Portfolio:
 
 
 def portfolio(user, today: date, *, search: str = "", page: int = 1, per_page: int = 50,
-              with_lines: bool = True) -> Portfolio:  # fmt: skip
+              with_lines: bool = True, total: int | None = None) -> Portfolio:  # fmt: skip
     """One line per contract the person is a member of, by reference, a page at a time
     (someone in a purchasing centre may follow hundreds); `search` filters on the
-    reference, the object and the parties' names. `with_lines=False` only counts them."""
+    reference, the object and the parties' names. `with_lines=False` only counts them;
+    `total`, when the caller has counted them already, is not counted again."""
     from app.organisations.models import Organisation
 
     query = select(Membership).join(Contract, Membership.contract_id == Contract.id)
@@ -188,7 +189,8 @@ def portfolio(user, today: date, *, search: str = "", page: int = 1, per_page: i
             .join(supplier, Contract.supplier_organisation_id == supplier.id)
             .where(or_(*found))
         )
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    if total is None:
+        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
     if not with_lines:
