@@ -37,7 +37,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from app.database import configure_engine, mark_read_requests
-    from app.i18n import select_locale
+    from app.i18n import bound_gettext, select_locale
     from app.security import init_security
 
     db.init_app(app)
@@ -56,6 +56,7 @@ def _init_extensions(app: Flask) -> None:
     init_security(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    app.context_processor(bound_gettext)
     htmx.init_app(app)
     limiter.init_app(app)
 

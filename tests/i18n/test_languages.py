@@ -83,6 +83,26 @@ def test_a_members_choice_is_kept_on_the_account(app, client, world, log_in):
     assert "The contract and its members" in page and "Contract holder" in page
 
 
+# --- Templates' _() and ngettext(), bound once per render (app.i18n.bound_gettext) --------
+
+TRANSLATED = (
+    '{{ _("Statut :") }}|{{ _("Chargement : %(what)s…", what="<b>") }}|'
+    '{{ _("%% d\'écart introduit par l\'avenant") }}|{{ ngettext("%(num)d action", "%(num)d actions", n) }}'
+)  # fmt: skip
+
+
+def test_templates_translate_with_jinjas_rules_in_both_languages(app):
+    with app.test_request_context():
+        assert render_template_string(TRANSLATED, n=2) == (
+            "Statut :|Chargement : &lt;b&gt;…|% d'écart introduit par l'avenant|2 actions"
+        )
+        with force_locale("en"):  # as e-mails and documents in the reader's language do
+            assert render_template_string(TRANSLATED, n=1) == (
+                "Status:|Loading &lt;b&gt;…|% change introduced by the amendment|1 action"
+            )
+        assert render_template_string('{{ _("Statut :") }}') == "Statut :"  # back in French
+
+
 # --- Formats -------------------------------------------------------------------------------
 
 
