@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import text
 
 from app.extensions import db
+from tests.helpers import logged_in_client
 
 
 def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(app):
@@ -89,3 +90,46 @@ def test_a_write_in_a_read_request_must_say_so(app, world):
             db.session.execute(update, {"id": world.buyer_lead.id})
     assert db.session.execute(text("SELECT locale FROM user_account WHERE id = :id"),
                               {"id": world.buyer_lead.id}).scalar() == "fr"  # fmt: skip
+
+
+def _postgresql_only():
+    if db.engine.dialect.driver != "psycopg":
+        pytest.skip("PostgreSQL only")
+
+
+def _prepared_statements() -> int:
+    with db.engine.connect() as connection:
+        return connection.exec_driver_sql("SELECT count(*) FROM pg_prepared_statements").scalar()
+
+
+def test_postgresql_keeps_its_prepared_statements_after_a_read(app, world):
+    """psycopg prepares a query after 5 runs but forgets them all at a ROLLBACK: a transaction
+    that only read ends with COMMIT, so the pages' queries stay prepared between requests."""
+    _postgresql_only()
+    client, page = logged_in_client(app, world.buyer_lead), f"/contrats/{world.contract.id}/plan/"
+    db.session.close()
+    db.engine.dispose()  # from now on, one connection: the requests' then this test's
+    for _ in range(7):
+        assert client.get(page).status_code == 200
+    assert _prepared_statements() >= 3  # the session, the membership, the plan's versions
+
+
+def test_postgresql_still_rolls_back_what_was_written(app, world):
+    _postgresql_only()
+    contract = world.contract
+    before = contract.object
+    db.session.execute(text("SELECT 1"))
+    db.session.execute(
+        text("UPDATE contract SET object = 'jamais enregistré' WHERE id = :id"), {"id": contract.id}
+    )
+    db.session.rollback()
+    with db.engine.connect() as connection:
+        title = connection.execute(
+            text("SELECT object FROM contract WHERE id = :id"), {"id": contract.id}
+        ).scalar()
+    assert title == before != "jamais enregistré"
+    # A failed transaction is rolled back too (a COMMIT would refuse), and the session goes on.
+    with pytest.raises(Exception):  # noqa: B017 (the driver's own error type)
+        db.session.execute(text("SELECT 1 / 0"))
+    db.session.rollback()
+    assert db.session.execute(text("SELECT 2")).scalar() == 2
