@@ -114,14 +114,7 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def contract_context():
-        from app.plan.versions import plan_in_force, version_label
-
-        def plan_in_force_shown(contract):
-            # Read once per request for the band and the page (templates render at its end).
-            shown = g.setdefault("plan_in_force_shown", {})
-            if contract.id not in shown:
-                shown[contract.id] = plan_in_force(contract)
-            return shown[contract.id]
+        from app.plan.versions import plan_in_force_shown, version_label
 
         return {
             "version_label": version_label,

@@ -49,6 +49,22 @@ class FlaskForm(flask_wtf.FlaskForm):
             return request.form or None
 
 
+class PageForms:
+    """The forms a page may show, each built the first time its template reads it
+    (`forms.terms`): a change request's page can hold eight, and shows two or three at each
+    step. `given` are the forms posted back with their errors, shown instead."""
+
+    def __init__(self, given: dict | None = None, **builders):
+        self._forms, self._builders = dict(given or {}), builders
+
+    def __getattr__(self, name: str):
+        if name.startswith("_") or name not in self._builders:
+            raise AttributeError(name)
+        if name not in self._forms:
+            self._forms[name] = self._builders[name]()
+        return self._forms[name]
+
+
 class Subform(Form):
     """A form repeated inside another (FieldList of FormField): without this, its fields'
     messages (« Not a valid choice », « Not a valid decimal value ») stayed in English."""

@@ -39,7 +39,7 @@ from app.changes.models import (
 from app.changes.stamped import stamped_pdf
 from app.difficulties.deadlines import PARIS, today_in_paris
 from app.extensions import limiter, talisman
-from app.forms import attempt
+from app.forms import PageForms, attempt
 from app.permissions import MEMBER, Permission, allow
 from app.plan import versions
 from app.plan.tree import is_large
@@ -58,8 +58,8 @@ def labels_of_changes():
             "eur": legal.eur, "pct": legal.pct, "threshold_label": legal.threshold_label}  # fmt: skip
 
 
-def _change(change_id: int):
-    change = services.request_in_contract(g.contract, change_id)
+def _change(change_id: int, *loads):
+    change = services.request_in_contract(g.contract, change_id, *loads)
     if change is None:
         abort(404)
     return change
@@ -138,33 +138,40 @@ def from_review(review_id: int):
 def _show(change, *, status=200, forms=None, failed=None, notice=None, view=None):
     forms, blocks = forms or {}, ()
     documents = formalisation.current_documents(change)
-    request_form = forms.get("request") or RequestForm(formdata=None, obj=change)
-    if "request" not in forms:
-        request_form.fill(change)
-    request_form.version.data = change.version
+    if "request" in forms:
+        forms["request"].version.data = change.version
     membership = g.membership
     assessment = None
     if change.is_amendment and change.amendment_number:
         assessment = build.assessment(change)
-    # A large plan's change set comes just after the page (rendering.deferred), alone when asked.
+    # A large plan's change set comes just after the page (rendering.deferred), alone when asked;
+    # the terms' form, folded once the documents exist, comes when it is unfolded.
     later = request.method == "GET" and deferred(is_large(change.draft_version))
-    if request.method == "GET" and request.args.get("partie") == "ecarts":
+    part = request.args.get("partie") if request.method == "GET" else None
+    if part == "ecarts":
         blocks = ("change_set_section",)
+    elif part == "termes":
+        blocks = ("terms_section",)
     return render(
         PAGE, *blocks, status=status, change=change,
         changes=None if later else services.change_set(change),
-        base=services.base_of(change), needs_rebase=services.needs_rebase(change),
+        base=services.base_of(change), needs_rebase=services.needs_rebase(change, versions.plan_in_force_shown),
         proposed=formalisation.proposed(change) if change.status != "brouillon" else None,
         documents=documents, visas={k: formalisation.valid_visas(d) for k, d in documents.items()},
         tampered={d.id for d in documents.values() if not formalisation.is_intact(d)},
         all_documents=sorted(change.documents, key=lambda d: (-d.generation, list(DOCUMENT_KINDS).index(d.kind))), assessment=assessment,
-        request_form=request_form, step_form=forms.get("step") or StepForm(formdata=None),
-        formalise_form=forms.get("formalise") or FormaliseForm(formdata=None, choice=formalisation.proposed(change)),
-        terms_form=forms.get("terms") or _terms_form(change),
-        visa_form=forms.get("visa") or VisaForm(formdata=None, qualite=membership.qualite),
-        acceptance_form=forms.get("acceptance") or AcceptanceForm(formdata=None),
-        signature_form=forms.get("signature") or _signature_form(change),
-        notification_form=forms.get("notification") or NotificationForm(formdata=None),
+        forms=PageForms(
+            forms,
+            request=lambda: _request_form(change),
+            step=lambda: StepForm(formdata=None),
+            formalise=lambda: FormaliseForm(formdata=None, choice=formalisation.proposed(change)),
+            terms=lambda: _terms_form(change),
+            visa=lambda: VisaForm(formdata=None, qualite=membership.qualite),
+            acceptance=lambda: AcceptanceForm(formdata=None),
+            signature=lambda: _signature_form(change),
+            notification=lambda: NotificationForm(formdata=None),
+        ),
+        terms_shown=failed == "terms" or not documents or part == "termes",
         failed=failed, notice=notice, view=view or request.args.get("vue", "ligne"),
         is_buyer_lead=membership.side == "acheteur" and membership.is_lead,
         is_author=change.author_id == membership.user_id,
@@ -172,6 +179,13 @@ def _show(change, *, status=200, forms=None, failed=None, notice=None, view=None
         r2194_7=legal.R2194_7_QUESTIONS, letter_notice=legal.LETTER_NOTICE,
         step_names=(*STEPS, *BUYER_STEPS),
     )  # fmt: skip
+
+
+def _request_form(change):
+    form = RequestForm(formdata=None, obj=change)
+    form.fill(change)
+    form.version.data = change.version
+    return form
 
 
 def _terms_form(change):
@@ -197,7 +211,7 @@ def _signature_form(change):
 @bp.get("/<int:change_id>/")
 @allow(MEMBER)
 def show(change_id: int):
-    return _show(_change(change_id))
+    return _show(_change(change_id, *services.SHOWN_ON_ITS_PAGE))
 
 
 def _done(change, notice: str):
@@ -217,7 +231,12 @@ def _posted(change, form, key: str, call, notice, *, failed: str | None = None, 
             return _done(change, str(notice(outcome[0]) if callable(notice) else notice))
         if refused:
             refused()
-        return _show(_change(change.id), status=status, forms={key: form}, failed=failed)
+        return _show(
+            _change(change.id, *services.SHOWN_ON_ITS_PAGE),
+            status=status,
+            forms={key: form},
+            failed=failed,
+        )
     return _show(change, status=422, forms={key: form}, failed=failed)
 
 

@@ -9,10 +9,11 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.audit.services import record
 from app.changes.legal import QUESTIONS
-from app.changes.models import PENDING, STATUSES, ChangeRequest
+from app.changes.models import PENDING, STATUSES, ChangeDocument, ChangeRequest
 from app.contracts.models import Contract, Membership
 from app.database import flush_or_conflict
 from app.db_types import utcnow
@@ -49,11 +50,23 @@ def pending_of(contract: Contract) -> list[ChangeRequest]:
     return [r for r in requests_of(contract) if r.status in PENDING]
 
 
-def request_in_contract(contract: Contract, request_id: int) -> ChangeRequest | None:
+# What a request's page shows of it, read with it rather than one query each when the
+# template reaches it (17 queries → 12 on bench/'s amendment).
+SHOWN_ON_ITS_PAGE = (
+    joinedload(ChangeRequest.author),
+    joinedload(ChangeRequest.decided_by),
+    joinedload(ChangeRequest.draft_version).joinedload(PlanVersion.base),
+    selectinload(ChangeRequest.documents).options(
+        joinedload(ChangeDocument.attachment), selectinload(ChangeDocument.visas)
+    ),
+)
+
+
+def request_in_contract(contract: Contract, request_id: int, *loads) -> ChangeRequest | None:
     return db.session.scalar(
-        select(ChangeRequest).where(
-            ChangeRequest.id == request_id, ChangeRequest.contract_id == contract.id
-        )
+        select(ChangeRequest)
+        .where(ChangeRequest.id == request_id, ChangeRequest.contract_id == contract.id)
+        .options(*loads)
     )
 
 
@@ -75,11 +88,12 @@ def change_set(change: ChangeRequest) -> list[versions.ItemDiff]:
     return versions.diff(base, change.draft_version) if base is not None else []
 
 
-def needs_rebase(change: ChangeRequest) -> bool:
-    """The version in force moved on since the draft was copied from it."""
+def needs_rebase(change: ChangeRequest, in_force=versions.plan_in_force) -> bool:
+    """The version in force moved on since the draft was copied from it (`in_force` reads
+    it: a page passes the reading it shows in its band)."""
     if change.status in ("appliquee", "refusee", "retiree"):
         return False
-    current = versions.plan_in_force(change.contract)
+    current = in_force(change.contract)
     return current is not None and change.draft_version.base_id != current.id
 
 

@@ -7,6 +7,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from flask import g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -98,6 +99,16 @@ def plan_in_force(contract: Contract) -> PlanVersion | None:
         .join(Plan, PlanVersion.plan_id == Plan.id)
         .where(Plan.contract_id == contract.id, PlanVersion.status == "en_vigueur")
     )
+
+
+def plan_in_force_shown(contract: Contract) -> PlanVersion | None:
+    """The plan in force as a page shows it: read once per request for the band and the page.
+    Pages render once the request's writes are done; a service deciding a write reads
+    `plan_in_force`."""
+    shown = g.setdefault("plan_in_force_shown", {})
+    if contract.id not in shown:
+        shown[contract.id] = plan_in_force(contract)
+    return shown[contract.id]
 
 
 def locked_by_change(version: PlanVersion) -> bool:

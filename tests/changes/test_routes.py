@@ -139,6 +139,31 @@ def _document(change, kind) -> ChangeDocument:
     return next(d for d in change.documents if d.kind == kind and d.voided_at is None)
 
 
+def test_the_terms_form_comes_when_unfolded_once_the_documents_exist(app, world, in_force):
+    change, buyer, supplier = _to_documents(app, world, in_force, prix=True)
+    page = buyer.get(url(world, f"{change.id}/"))
+    html = page_text(page)
+    # Folded: the page holds the box htmx fills when « Compléter les documents » is unfolded.
+    assert page.status_code == 200 and "Compléter les documents" in html
+    assert (
+        'action="/contrats/' not in html.split("Compléter les documents")[1].split("</details>")[0]
+    )
+    assert 'hx-trigger="toggle once from:closest details"' in html
+    part = url(world, f"{change.id}/?partie=termes")
+    assert f'hx-get="{part}"' in html
+    fragment = buyer.get(part, headers={"HX-Request": "true"})
+    form = page_text(fragment)
+    assert fragment.status_code == 200 and "<html" not in form
+    assert form.lstrip().startswith('<form id="termes-formulaire"')
+    assert 'value="Claire Martin"' in form and "Prix nouveau PN1." in form  # what was saved
+    assert f'name="version" value="{change.version}"' in form
+    # Without JavaScript, the <noscript> link gives the whole page with the form unfolded.
+    whole = page_text(buyer.get(f"{part}&complet=1"))
+    assert "<details open>" in whole and 'value="Claire Martin"' in whole
+    # The holder's lead never gets the buyer's form, folded or asked for.
+    assert "termes-formulaire" not in page_text(supplier.get(part, headers={"HX-Request": "true"}))
+
+
 def test_the_letter_exchange_from_approval_to_application(app, world, in_force):
     change, buyer, supplier = _to_documents(app, world, in_force)
     letter = _document(change, "lettre")

@@ -135,6 +135,15 @@ def test_an_amendment_from_proposal_to_the_new_plan_version(page_as, tmp_path):
     claire.get_by_role("button", name="Générer les documents").click()
     expect(amendment_pdf(claire)).to_be_visible()
     screenshot(claire, "changes-5-documents-generated")
+    # Folded now that the documents exist, its form comes when it is unfolded, as saved.
+    expect(claire.locator("#termes-formulaire")).to_have_count(1)  # the box, not the form
+    expect(claire.locator("form#termes-formulaire")).to_have_count(0)
+    claire.get_by_text("Compléter les documents", exact=True).click()
+    unfolded = claire.locator("form#termes-formulaire")
+    expect(unfolded.get_by_label("Signataire pour l'acheteur : nom")).to_have_value("Claire Martin")
+    expect(unfolded.get_by_label("Nouvelle rédaction").first).to_have_value(
+        "Prix nouveau PN2 : étiquette brodée."
+    )
 
     # 3. Both leads give their visa on the amendment PDF.
     sophie.goto(request_url)
