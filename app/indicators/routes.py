@@ -14,6 +14,7 @@ from app.indicators import services
 from app.indicators.forms import ValidationForm, ValueForm
 from app.indicators.models import SOURCES, VALIDATIONS, Measurement
 from app.permissions import MEMBER, Permission, allow
+from app.plan import versions
 from app.plan.tree import is_large
 from app.rendering import deferred, render, wants_fragment
 
@@ -31,6 +32,9 @@ def _indicator(uid: str):
     indicator = services.indicator_by_uid(g.contract, uid)
     if indicator is None:
         abort(404)
+    # Read through the plan in force, or the draft before the baseline (reference_version).
+    version = indicator.plan_version
+    versions.remember_plan_in_force(g.contract, version if version.status == "en_vigueur" else None)
     return indicator
 
 

@@ -12,7 +12,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.audit.services import record
 from app.contracts.models import Contract, Membership
@@ -67,7 +67,7 @@ def indicator_by_uid(contract: Contract, uid: str) -> Indicator | None:
         return None
     return db.session.scalar(
         select(Indicator).where(Indicator.plan_version_id == version.id, Indicator.uid == uid)
-        .options(selectinload(Indicator.milestones))
+        .options(selectinload(Indicator.milestones), joinedload(Indicator.objective))
     )  # fmt: skip
 
 

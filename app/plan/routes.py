@@ -144,12 +144,12 @@ def plan_page(version, *, status=200, editing=None, forms=None, visa_form=None, 
     large = is_large(version)
     all_versions = all_versions or versions.versions_of(plan)
     current = next((v for v in all_versions if v.status == "en_vigueur"), None)
-    g.setdefault("plan_in_force_shown", {})[g.contract.id] = current  # the band shows it too
+    versions.remember_plan_in_force(g.contract, current)
+    change_request = request_for_draft(version) if version.base_id else None
     page = {
         "status": status, "plan": plan, "version": version, "all_versions": all_versions,
-        "current": current, "change_statuses": CHANGE_STATUSES,
-        "may_edit": versions.is_editable(version) and g.membership.may(Permission.EDIT_PLAN),
-        "change_request": request_for_draft(version) if version.base_id else None,
+        "current": current, "change_statuses": CHANGE_STATUSES, "change_request": change_request,
+        "may_edit": versions.is_editable(version, change_request) and g.membership.may(Permission.EDIT_PLAN),
     }  # fmt: skip
     # A large plan's objectives and completeness come just after the page (the baseline's
     # visas, which need the whole content's hash, and a link to one item come whole).

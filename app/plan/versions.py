@@ -111,6 +111,12 @@ def plan_in_force_shown(contract: Contract) -> PlanVersion | None:
     return shown[contract.id]
 
 
+def remember_plan_in_force(contract: Contract, version: PlanVersion | None) -> None:
+    """A page that read the plan in force with what it shows tells the band, which would
+    read it again."""
+    g.setdefault("plan_in_force_shown", {})[contract.id] = version
+
+
 def locked_by_change(version: PlanVersion) -> bool:
     """A change request's draft stops changing once submitted: what the buyer decides on, and
     what the letter or amendment lists, is what was submitted."""
@@ -125,8 +131,15 @@ def locked_by_change(version: PlanVersion) -> bool:
     )
 
 
-def is_editable(version: PlanVersion) -> bool:
-    return version.is_draft and not locked_by_change(version)
+_UNREAD = object()
+
+
+def is_editable(version: PlanVersion, its_request=_UNREAD) -> bool:
+    """A draft not locked by its change request; `its_request`, the draft's request (or None)
+    when the caller has read it already, is not read again."""
+    if its_request is _UNREAD:
+        return version.is_draft and not locked_by_change(version)
+    return version.is_draft and (its_request is None or its_request.status == "brouillon")
 
 
 def open_drafts(plan: Plan) -> list[PlanVersion]:
@@ -152,6 +165,7 @@ def version_in_contract(contract: Contract, version_id: int) -> PlanVersion | No
         select(PlanVersion)
         .join(Plan, PlanVersion.plan_id == Plan.id)
         .where(PlanVersion.id == version_id, Plan.contract_id == contract.id)
+        .options(contains_eager(PlanVersion.plan))
     )
 
 
