@@ -118,8 +118,32 @@ def _visible(user: User):
 
 
 def unread_count(user: User) -> int:
-    query = _visible(user).where(Notification.read_at.is_(None))
-    return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    """The bell's figure, on every page: the unread notifications (a few, by the index on user
+    and read_at), each kept if its contract is still one of the person's. Written as a join,
+    the planners started from the memberships: for a buyer in 1,001 contracts, 103,000 row
+    visits and 15 ms a page (bench/, PostgreSQL and SQLite); the correlated subquery with its
+    LIMIT cannot be turned into that join."""
+    still_member = (
+        select(Membership.id)
+        .where(
+            Membership.contract_id == Notification.contract_id,
+            Membership.user_id == Notification.user_id,
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(
+                Notification.user_id == user.id,
+                Notification.read_at.is_(None),
+                still_member.is_not(None),
+            )
+        )
+        or 0
+    )
 
 
 def latest(user: User, limit: int = LIST_LENGTH) -> list[Notification]:
