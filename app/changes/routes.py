@@ -211,7 +211,7 @@ def _signature_form(change):
 @bp.get("/<int:change_id>/")
 @allow(MEMBER)
 def show(change_id: int):
-    return _show(_change(change_id, *services.SHOWN_ON_ITS_PAGE))
+    return _show(_change(change_id, *services.shown_on_its_page()))
 
 
 def _done(change, notice: str):
@@ -232,7 +232,7 @@ def _posted(change, form, key: str, call, notice, *, failed: str | None = None, 
         if refused:
             refused()
         return _show(
-            _change(change.id, *services.SHOWN_ON_ITS_PAGE),
+            _change(change.id, *services.shown_on_its_page()),
             status=status,
             forms={key: form},
             failed=failed,

@@ -50,15 +50,17 @@ def pending_of(contract: Contract) -> list[ChangeRequest]:
     return [r for r in requests_of(contract) if r.status in PENDING]
 
 
-# What a request's page shows of it, read with it rather than one query each when the
-# template reaches it (17 queries → 10 on bench/'s amendment). Its author and decider are
-# left to the identity map: most often the reader, already loaded.
-SHOWN_ON_ITS_PAGE = (
-    joinedload(ChangeRequest.draft_version).joinedload(PlanVersion.base),
-    selectinload(ChangeRequest.documents).options(
-        joinedload(ChangeDocument.attachment), selectinload(ChangeDocument.visas)
-    ),
-)
+def shown_on_its_page() -> tuple:
+    """What a request's page shows of it, read with it rather than one query each when the
+    template reaches it (17 queries → 10 on bench/'s amendment). Its author and decider are
+    left to the identity map: most often the reader, already loaded. (A function: building
+    these options configures the mappers, which must wait until every model is imported.)"""
+    return (
+        joinedload(ChangeRequest.draft_version).joinedload(PlanVersion.base),
+        selectinload(ChangeRequest.documents).options(
+            joinedload(ChangeDocument.attachment), selectinload(ChangeDocument.visas)
+        ),
+    )
 
 
 def request_in_contract(contract: Contract, request_id: int, *loads) -> ChangeRequest | None:
