@@ -59,7 +59,12 @@ def load_authors(shown: list) -> None:
 
 def objective_summaries(version: PlanVersion) -> dict[int, ObjectiveSummary]:
     """Per objective of a large plan, its counts and completeness in two grouped queries:
-    building its 650 indicators and actions as entities cost more than rendering the page."""
+    building its 650 indicators and actions as entities cost more than rendering the page.
+    Counted once per process for a frozen version (a plan in force)."""
+    return of_frozen(version, "objective_summaries", _objective_summaries)
+
+
+def _objective_summaries(version: PlanVersion) -> dict[int, ObjectiveSummary]:
 
     def flag(condition):
         return func.sum(case((condition, 1), else_=0))
@@ -125,12 +130,22 @@ def is_large(version) -> bool:
         return False
     known = g.setdefault("large_versions", {})
     if version.id not in known:
-        if version.frozen_at is not None:  # a frozen version never changes: counted once
-            counted = current_app.extensions.setdefault("progres.frozen_card_counts", {})
-            count = counted.get(version.id)
-            if count is None:
-                count = counted[version.id] = card_count(version)
-        else:
-            count = card_count(version)
+        count = of_frozen(version, "card_count", card_count)
         known[version.id] = count > current_app.config["PLAN_LAZY_FROM"]
     return known[version.id]
+
+
+FROZEN_KEPT = 1_000  # versions whose figures a process keeps
+
+
+def of_frozen(version: PlanVersion, name: str, compute):
+    """`compute(version)`, kept per process for a frozen version: it never changes (its size,
+    its objectives' counts). The oldest kept are let go past FROZEN_KEPT versions."""
+    if version.frozen_at is None:
+        return compute(version)
+    kept = current_app.extensions.setdefault(f"progres.frozen.{name}", {})
+    if version.id not in kept:
+        if len(kept) >= FROZEN_KEPT:
+            del kept[next(iter(kept))]
+        kept[version.id] = compute(version)
+    return kept[version.id]

@@ -115,3 +115,19 @@ def test_the_counted_completeness_matches_the_loaded_one(app, world, draft):
     loaded, by_sql = check_plan(objectives, None), check_plan(objectives, None, counted)
     assert by_sql.parts == loaded.parts
     assert [c.parts for c in by_sql.objectives] == [c.parts for c in loaded.objectives]
+
+
+def test_a_frozen_versions_counts_are_kept_a_drafts_follow_its_edits(app, world, draft):
+    lead = membership_of(world, world.supplier_lead)
+    counted = tree.objective_summaries(draft.version)
+    items.create_item(draft.version, "action", {"title": "Encore une", "owner_side": "acheteur"},
+                      parent=draft.objective, actor=lead.user)  # fmt: skip
+    after = tree.objective_summaries(draft.version)  # a draft: counted again
+    assert after[draft.objective.id].actions == counted[draft.objective.id].actions + 1
+    for user in (world.buyer_lead, world.supplier_lead):
+        versions.give_visa(draft.version, membership_of(world, user), PASSWORD, user)
+    in_force = versions.current_version(draft.version.plan)
+    assert in_force.frozen_at is not None
+    kept = tree.objective_summaries(in_force)
+    assert tree.objective_summaries(in_force) is kept == after  # frozen: counted once
+    assert tree.is_large(in_force)  # PLAN_LAZY_FROM = 1, its size kept the same way
