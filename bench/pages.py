@@ -6,15 +6,18 @@
    template context is kept (ORM objects loaded), and `render_template` alone is timed with every
    query blocked. The plan PDF's time is split into context / HTML / WeasyPrint.
 2. Over HTTP, one keep-alive connection, sequential: a bare Flask « hello » served by the same
-   gunicorn settings (gunicorn.conf.py), then Progrès in its production configuration on the
-   same database — the plan page, dashboard, portfolio, indicator list, one indicator,
+   gunicorn settings (gunicorn.conf.py), running beside Progrès in its production configuration
+   on the same database and timed again just before each page — the plan page, dashboard, portfolio, indicator list, one indicator,
    planning and plan PDF, logged in as the bench lead (member of the large plan and of the
    1,000 portfolio contracts). Prints p50/p95, the ratio to hello and to in-memory rendering.
    A page that sends a big section after itself (app/rendering.deferred) has that section's
    request timed too, as htmx makes it; « whole » rows are the page with everything at once
    (?complet=1, what a browser without JavaScript asks for), on which the plan page's
    in-memory target is measured.
-Ratios measured in one run are what to compare (these machines are noisy)."""
+3. In-process again: the in-memory rendering measured once more, so that each page's floor is
+   the mean of the two, before and after its HTTP figures.
+Ratios measured in one run are what to compare (these machines are noisy: their speed drifts
+by a third within minutes, hence the floors measured next to each figure)."""
 
 from __future__ import annotations
 
@@ -267,28 +270,26 @@ def in_process(url: str, n: int, debug: bool = False, with_pdf: bool = True) -> 
 
 def over_http(url: str, listed, n: int, n_pdf: int, n_hello: int) -> dict:
     """Each page's first response; a page that sends a big section after itself
-    (app/rendering.deferred) also has that section's request timed, as htmx makes it."""
+    (app/rendering.deferred) also has that section's request timed, as htmx makes it. The bare
+    « hello » server runs beside Progrès and is timed again just before each page (n
+    requests), so that each page is compared with the floor of the same minute."""
     timings: dict[str, list[float]] = {}
-    sizes: dict[str, int] = {}
+    sizes: dict[str, int] = {"hello": 5}
     first: dict[str, float] = {}
     sections: dict[str, list[float]] = {}
-    # the floor: a bare Flask app, same gunicorn settings
-    port = free_port()
-    hello = start_gunicorn("bench.hello_app:app", production_env(url), port)
-    try:
-        client = Client(port)
-        for _ in range(20):
-            client.get("/hello")
-        timings["hello"] = [client.get("/hello")[3] for _ in range(n_hello)]
-        sizes["hello"] = 5
-    finally:
-        stop(hello)
-    port = free_port()
+    hellos: dict[str, list[float]] = {}
+    hello_port, port = free_port(), free_port()
+    hello = start_gunicorn("bench.hello_app:app", production_env(url), hello_port)
     log = TMP / "bench-pages-gunicorn.log"
     server = start_gunicorn("wsgi:app", production_env(url), port, log)
     try:
+        floor = Client(hello_port)
+        for _ in range(20):
+            floor.get("/hello")
+        timings["hello"] = [floor.get("/hello")[3] for _ in range(n_hello)]
         client = Client(port, address="10.9.0.1").log_in(LEAD_EMAIL, BENCH_PASSWORD)
         for name, path in listed:
+            hellos[name] = [floor.get("/hello")[3] for _ in range(n)]
             found = []
             if name == "plan PDF":  # tens of seconds each: the first one counts too
                 count = n_pdf - 1
@@ -315,36 +316,51 @@ def over_http(url: str, listed, n: int, n_pdf: int, n_hello: int) -> dict:
                         raise RuntimeError(f"{name} section: {status}")
                     sections[name].append(elapsed)
             print(f"  {name}: measured", flush=True)
-        client = Client(port)
+        anonymous = Client(port)
         login_page = "Progrès login page (anonymous)"
-        timings[login_page] = [client.get("/connexion")[3] for _ in range(n)]
-        sizes[login_page] = len(client.get("/connexion")[2])
+        hellos[login_page] = [floor.get("/hello")[3] for _ in range(n)]
+        timings[login_page] = [anonymous.get("/connexion")[3] for _ in range(n)]
+        sizes[login_page] = len(anonymous.get("/connexion")[2])
     finally:
         stop(server)
-    return {"timings": timings, "sizes": sizes, "first": first, "sections": sections}
+        stop(hello)
+    return {"timings": timings, "sizes": sizes, "first": first, "sections": sections,
+            "hellos": hellos}  # fmt: skip
+
+
+def both_memories(before: dict, after: dict) -> dict:
+    """Each page's in-memory rendering, measured before and after the HTTP run: the mean of
+    the two medians is the floor of the minutes the HTTP figures were taken in."""
+    merged = {}
+    for name, first_run in before.items():
+        second_run = after.get(name)
+        m50 = percentiles(first_run)[0]
+        merged[name] = (m50 + percentiles(second_run)[0]) / 2 if second_run else m50
+    return merged
 
 
 def table(local: dict, http: dict) -> tuple[str, dict]:
     hello50, hello95, _ = percentiles(http["timings"]["hello"])
     lines = [
-        "| page | KB | first (ms) | p50 (ms) | p95 (ms) | p50 / hello | in-memory p50 (ms) "
-        "| p50 / in-memory | SQL queries | section after it, p50 (ms) |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
-        f"| bare Flask hello | 0 | | {hello50:.2f} | {hello95:.2f} | 1 | | | 0 | |",
+        "| page | KB | first (ms) | p50 (ms) | p95 (ms) | hello just before, p50 (ms) "
+        "| p50 / hello | in-memory p50 (ms) | p50 / in-memory | SQL queries "
+        "| section after it, p50 (ms) |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        f"| bare Flask hello | 0 | | {hello50:.2f} | {hello95:.2f} | | 1 | | | 0 | |",
     ]
     figures = {"hello": {"p50": hello50, "p95": hello95}}
     for name, values in http["timings"].items():
         if name == "hello":
             continue
         p50, p95, _ = percentiles(values)
-        memory = local["memory"].get(name)
-        m50 = percentiles(memory)[0] if memory else None
+        near = percentiles(http["hellos"][name])[0] if name in http["hellos"] else hello50
+        m50 = local["memory"].get(name)
         queries = local["queries"].get(name, "")
         note = ""
         if local["memory_queries"].get(name):
             note = f" ({local['memory_queries'][name]} queries while rendering)"
         figures[name] = {"p50": p50, "p95": p95, "first": http["first"].get(name),
-                         "ratio_hello": p50 / hello50, "memory_p50": m50,
+                         "hello_p50": near, "ratio_hello": p50 / near, "memory_p50": m50,
                          "ratio_memory": p50 / m50 if m50 else None, "queries": queries}  # fmt: skip
         first = http["first"].get(name)
         section = http["sections"].get(name)
@@ -352,8 +368,8 @@ def table(local: dict, http: dict) -> tuple[str, dict]:
         figures[name]["section_p50"] = s50
         lines.append(
             f"| {name} | {http['sizes'].get(name, 0) / 1024:.0f} | "
-            f"{'' if first is None else f'{first:.0f}'} | {p50:.1f} | {p95:.1f} | "
-            f"{p50 / hello50:.0f}× | {'' if m50 is None else f'{m50:.1f}'}{note} | "
+            f"{'' if first is None else f'{first:.0f}'} | {p50:.1f} | {p95:.1f} | {near:.2f} | "
+            f"{p50 / near:.0f}× | {'' if m50 is None else f'{m50:.1f}'}{note} | "
             f"{'' if m50 is None else f'{p50 / m50:.2f}×'} | {queries} | "
             f"{'' if s50 is None else f'{s50:.1f}'} |"
         )  # fmt: skip
@@ -378,6 +394,9 @@ def main():
               if args.pdf > 0 or name != "plan PDF"]  # fmt: skip
     print("over HTTP (gunicorn.conf.py, production configuration, one connection)…", flush=True)
     http = over_http(args.database_url, listed, args.n, args.pdf, args.hello)
+    print("in-process again: in-memory rendering after the HTTP run…", flush=True)
+    after = in_process(args.database_url, args.n, with_pdf=False)
+    local["memory"] = both_memories(local["memory"], after["memory"])
     text, figures = table(local, http)
     print(text)
     if split := local["pdf"]:  # not measured with --pdf 0
