@@ -35,6 +35,7 @@ from flask import abort, current_app, g, request
 from flask_login import current_user
 from sqlalchemy import select
 
+from app.database import built_once
 from app.extensions import db, login_manager
 
 if TYPE_CHECKING:
@@ -127,18 +128,29 @@ def denied(status: int, reason: str):
     abort(status)
 
 
-def load_membership(contract_id: int) -> Membership | None:
-    """The person's membership of the contract, with the contract and both parties that every
-    contract page shows in its band (one query)."""
+@built_once
+def _membership_with_contract():
+    from sqlalchemy import bindparam
     from sqlalchemy.orm import joinedload
 
     from app.contracts.models import Contract, Membership
 
     contract = joinedload(Membership.contract)
-    return db.session.scalar(
+    return (
         select(Membership)
-        .where(Membership.contract_id == contract_id, Membership.user_id == current_user.id)
+        .where(
+            Membership.contract_id == bindparam("contract_id"),
+            Membership.user_id == bindparam("user_id"),
+        )
         .options(contract.joinedload(Contract.buyer), contract.joinedload(Contract.supplier))
+    )
+
+
+def load_membership(contract_id: int) -> Membership | None:
+    """The person's membership of the contract, with the contract and both parties that every
+    contract page shows in its band (one query)."""
+    return db.session.scalar(
+        _membership_with_contract(), {"contract_id": contract_id, "user_id": current_user.id}
     )
 
 

@@ -8,13 +8,13 @@ from datetime import datetime, timedelta
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import joinedload
 
 from app.audit import services as audit
 from app.auth.models import PasswordResetToken, User, UserSession
 from app.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
-from app.database import writing
+from app.database import built_once, writing
 from app.db_types import utcnow
 from app.errors import DomainError, InvalidLink
 from app.extensions import db
@@ -108,9 +108,18 @@ def is_session_valid(user_session: UserSession, now: datetime) -> bool:
     )
 
 
+@built_once
+def _session_with_user():
+    return (
+        select(UserSession)
+        .where(UserSession.id == bindparam("session_id"))
+        .options(joinedload(UserSession.user))
+    )
+
+
 def resume_session(session_id: str) -> User | None:
     """The user of a live session (for Flask-Login's loader); None if revoked or expired."""
-    user_session = db.session.get(UserSession, session_id, options=[joinedload(UserSession.user)])
+    user_session = db.session.scalar(_session_with_user(), {"session_id": session_id})
     now = utcnow()
     if user_session is None or not is_session_valid(user_session, now):
         return None

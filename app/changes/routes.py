@@ -58,8 +58,11 @@ def labels_of_changes():
             "eur": legal.eur, "pct": legal.pct, "threshold_label": legal.threshold_label}  # fmt: skip
 
 
-def _change(change_id: int, *loads):
-    change = services.request_in_contract(g.contract, change_id, *loads)
+def _change(change_id: int, *, for_its_page: bool = False):
+    if for_its_page:
+        change = services.request_shown(g.contract, change_id)
+    else:
+        change = services.request_in_contract(g.contract, change_id)
     if change is None:
         abort(404)
     return change
@@ -211,7 +214,7 @@ def _signature_form(change):
 @bp.get("/<int:change_id>/")
 @allow(MEMBER)
 def show(change_id: int):
-    return _show(_change(change_id, *services.shown_on_its_page()))
+    return _show(_change(change_id, for_its_page=True))
 
 
 def _done(change, notice: str):
@@ -232,7 +235,7 @@ def _posted(change, form, key: str, call, notice, *, failed: str | None = None, 
         if refused:
             refused()
         return _show(
-            _change(change.id, *services.shown_on_its_page()),
+            _change(change.id, for_its_page=True),
             status=status,
             forms={key: form},
             failed=failed,

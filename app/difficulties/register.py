@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import selectinload
 
 from app.contracts.models import Contract
+from app.database import built_once
 from app.difficulties.deadlines import today_in_paris
 from app.difficulties.models import (
     CATEGORIES,
@@ -135,16 +136,21 @@ def counts(contract: Contract, today: date | None = None) -> dict[str, int]:
 def open_by_item(contract: Contract) -> dict[str, list]:
     """The unresolved difficulties of each linked plan item (uid → rows of their id, number and
     title: what a card links to; the plan page reads them for every card, not whole)."""
-    rows = db.session.execute(
-        select(DifficultyLink.item_uid, Difficulty.id, Difficulty.number, Difficulty.title)
-        .join(Difficulty, DifficultyLink.difficulty_id == Difficulty.id)
-        .where(Difficulty.contract_id == contract.id, Difficulty.status.in_(UNRESOLVED))
-        .order_by(Difficulty.number)
-    ).all()  # fmt: skip
+    rows = db.session.execute(_open_links(), {"contract_id": contract.id}).all()
     found: dict[str, list] = {}
     for row in rows:
         found.setdefault(row.item_uid, []).append(row)
     return found
+
+
+@built_once
+def _open_links():
+    return (
+        select(DifficultyLink.item_uid, Difficulty.id, Difficulty.number, Difficulty.title)
+        .join(Difficulty, DifficultyLink.difficulty_id == Difficulty.id)
+        .where(Difficulty.contract_id == bindparam("contract_id"), Difficulty.status.in_(UNRESOLVED))
+        .order_by(Difficulty.number)
+    )  # fmt: skip
 
 
 def for_next_review(contract: Contract, since: datetime | None) -> list[Difficulty]:

@@ -12,10 +12,11 @@ from collections.abc import Callable, Iterable
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from app.auth.models import User
 from app.contracts.models import Contract, Membership
+from app.database import built_once
 from app.db_types import utcnow
 from app.extensions import db
 from app.live import person_channel, publish_after_commit
@@ -123,6 +124,11 @@ def unread_count(user: User) -> int:
     the planners started from the memberships: for a buyer in 1,001 contracts, 103,000 row
     visits and 15 ms a page (bench/, PostgreSQL and SQLite); the correlated subquery with its
     LIMIT cannot be turned into that join."""
+    return db.session.scalar(_unread_count(), {"user_id": user.id}) or 0
+
+
+@built_once
+def _unread_count():
     still_member = (
         select(Membership.id)
         .where(
@@ -133,16 +139,13 @@ def unread_count(user: User) -> int:
         .scalar_subquery()
     )
     return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(Notification)
-            .where(
-                Notification.user_id == user.id,
-                Notification.read_at.is_(None),
-                still_member.is_not(None),
-            )
+        select(func.count())
+        .select_from(Notification)
+        .where(
+            Notification.user_id == bindparam("user_id"),
+            Notification.read_at.is_(None),
+            still_member.is_not(None),
         )
-        or 0
     )
 
 

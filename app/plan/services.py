@@ -7,11 +7,12 @@ different texts raises EditConflict and nothing is written (DESIGN §4, LIVE-COE
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.audit import services as audit
 from app.auth.models import User
+from app.database import built_once
 from app.db_types import utcnow
 from app.extensions import db
 from app.plan.errors import EditConflict, ItemGone, PlanFrozen, StaleDelete
@@ -373,7 +374,12 @@ def axes_of(version: PlanVersion) -> list[Axis]:
 
 
 def gain_sharing_of(version: PlanVersion) -> GainSharing | None:
-    return db.session.scalar(select(GainSharing).where(GainSharing.plan_version_id == version.id))
+    return db.session.scalar(_gain_sharing_of(), {"version_id": version.id})
+
+
+@built_once
+def _gain_sharing_of():
+    return select(GainSharing).where(GainSharing.plan_version_id == bindparam("version_id"))
 
 
 def objectives_of(version: PlanVersion) -> list[Objective]:

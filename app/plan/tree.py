@@ -5,12 +5,15 @@ shows open, and whether a version is large enough for its pages to send it in tw
 
 from __future__ import annotations
 
+import functools
+
 from flask import current_app, g
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import bindparam, case, func, or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.models import User
+from app.database import built_once
 from app.extensions import db
 from app.plan.completeness import ObjectiveSummary
 from app.plan.models import Action, Axis, Indicator, Milestone, Objective, PlanVersion
@@ -20,6 +23,16 @@ def axes_tree(version: PlanVersion, *, cards: bool = True) -> list[Axis]:
     """The version's axes with everything under them, in a fixed number of queries. Without
     `cards`, only axes and objectives: a large plan's objectives load their contents on demand,
     and `objective_summaries` counts what its page shows of them."""
+    axes = list(db.session.scalars(_axes_of_version(cards), {"version_id": version.id}))
+    shown = [*axes, *(o for axis in axes for o in axis.objectives)]
+    if cards:
+        shown += [card for o in shown[len(axes) :] for card in cards_of(o)]
+    load_authors(shown)
+    return axes
+
+
+@functools.cache
+def _axes_of_version(cards: bool):  # built once each way (database.built_once)
     objectives = selectinload(Axis.objectives)
     options = [objectives]
     if cards:
@@ -27,19 +40,12 @@ def axes_tree(version: PlanVersion, *, cards: bool = True) -> list[Axis]:
             objectives.selectinload(Objective.indicators).selectinload(Indicator.milestones),
             objectives.selectinload(Objective.actions),
         ]
-    axes = list(
-        db.session.scalars(
-            select(Axis)
-            .where(Axis.plan_version_id == version.id)
-            .order_by(Axis.position, Axis.id)
-            .options(*options)
-        )
+    return (
+        select(Axis)
+        .where(Axis.plan_version_id == bindparam("version_id"))
+        .order_by(Axis.position, Axis.id)
+        .options(*options)
     )
-    shown = [*axes, *(o for axis in axes for o in axis.objectives)]
-    if cards:
-        shown += [card for o in shown[len(axes) :] for card in cards_of(o)]
-    load_authors(shown)
-    return axes
 
 
 def cards_of(objective: Objective) -> list:
@@ -50,11 +56,14 @@ def cards_of(objective: Objective) -> list:
 def load_authors(shown: list) -> None:
     """Who last changed each item (« modifié par … » on its card), in one query for them all."""
     ids = {item.updated_by_id for item in shown if item.updated_by_id is not None}
-    people = (
-        {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
-    )
+    people = {u.id: u for u in db.session.scalars(_people(), {"ids": list(ids)})} if ids else {}
     for item in shown:
         set_committed_value(item, "updated_by", people.get(item.updated_by_id))
+
+
+@built_once
+def _people():
+    return select(User).where(User.id.in_(bindparam("ids", expanding=True)))
 
 
 def objective_summaries(version: PlanVersion) -> dict[int, ObjectiveSummary]:
@@ -115,12 +124,17 @@ def load_contents(objectives: list[Objective]) -> None:
 
 def card_count(version: PlanVersion) -> int:
     """Indicators, milestones and actions of the version: what makes a plan page heavy."""
+    return db.session.scalar(_card_count(), {"version_id": version.id})
+
+
+@built_once
+def _card_count():
     counts = [
-        select(func.count()).select_from(model).where(model.plan_version_id == version.id)
+        select(func.count()).select_from(model).where(model.plan_version_id == bindparam("version_id"))
         .scalar_subquery()
         for model in (Indicator, Milestone, Action)
     ]  # fmt: skip
-    return db.session.scalar(select(counts[0] + counts[1] + counts[2]))
+    return select(counts[0] + counts[1] + counts[2])
 
 
 def is_large(version) -> bool:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from flask import g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import contains_eager
 
 from app.audit import services as audit
@@ -18,6 +18,7 @@ from app.auth import two_factor
 from app.auth.models import User
 from app.auth.passwords import verify_password
 from app.contracts.models import Contract, Membership
+from app.database import built_once
 from app.db_types import utcnow
 from app.errors import DomainError, NotAllowed
 from app.extensions import db
@@ -58,10 +59,15 @@ def plan_of(contract: Contract) -> Plan:
 
 
 def versions_of(plan: Plan) -> list[PlanVersion]:
-    return list(
-        db.session.scalars(
-            select(PlanVersion).where(PlanVersion.plan_id == plan.id).order_by(PlanVersion.id)
-        )
+    return list(db.session.scalars(_versions_of_plan(), {"plan_id": plan.id}))
+
+
+@built_once
+def _versions_of_plan():
+    return (
+        select(PlanVersion)
+        .where(PlanVersion.plan_id == bindparam("plan_id"))
+        .order_by(PlanVersion.id)
     )
 
 
@@ -94,10 +100,15 @@ def version_label(version: PlanVersion) -> str:
 
 
 def plan_in_force(contract: Contract) -> PlanVersion | None:
-    return db.session.scalar(
+    return db.session.scalar(_plan_in_force(), {"contract_id": contract.id})
+
+
+@built_once
+def _plan_in_force():
+    return (
         select(PlanVersion)
         .join(Plan, PlanVersion.plan_id == Plan.id)
-        .where(Plan.contract_id == contract.id, PlanVersion.status == "en_vigueur")
+        .where(Plan.contract_id == bindparam("contract_id"), PlanVersion.status == "en_vigueur")
     )
 
 

@@ -9,7 +9,7 @@ from functools import wraps
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.changes import legal, legal_warnings
 from app.changes.documents.context import (
@@ -25,6 +25,7 @@ from app.changes.documents.context import (
 )
 from app.changes.models import ChangeRequest, ChangeVisa
 from app.contracts.models import Contract
+from app.database import built_once
 from app.difficulties.deadlines import PARIS, today_in_paris
 from app.extensions import db
 from app.plan import versions
@@ -43,16 +44,19 @@ def contract_terms(contract: Contract) -> legal.ContractTerms:
 
 def amendments_of(contract: Contract) -> list[ChangeRequest]:
     """Every amendment numbered for the contract and still alive, in number order."""
-    return list(
-        db.session.scalars(
-            select(ChangeRequest)
-            .where(
-                ChangeRequest.contract_id == contract.id,
-                ChangeRequest.amendment_number.is_not(None),
-                ChangeRequest.status.not_in(("refusee", "retiree")),
-            )
-            .order_by(ChangeRequest.amendment_number)
+    return list(db.session.scalars(_amendments_of(), {"contract_id": contract.id}))
+
+
+@built_once
+def _amendments_of():
+    return (
+        select(ChangeRequest)
+        .where(
+            ChangeRequest.contract_id == bindparam("contract_id"),
+            ChangeRequest.amendment_number.is_not(None),
+            ChangeRequest.status.not_in(("refusee", "retiree")),
         )
+        .order_by(ChangeRequest.amendment_number)
     )
 
 
