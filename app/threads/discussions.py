@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from app.audit.services import record, text_digest
 from app.contracts.models import Contract, Membership
+from app.database import built_once
 from app.errors import NotAllowed
 from app.extensions import db
 from app.live import channel, publish_after_commit
@@ -26,12 +27,20 @@ PLAN_KINDS = ("axe", "objectif", "indicateur", "jalon", "action", "partage")
 def counts(contract: Contract, membership: Membership) -> dict[tuple[str, str], int]:
     """Messages this member may read, per (kind, uid), in one query."""
     rows = db.session.execute(
-        select(ThreadMessage.subject_type, ThreadMessage.subject_key, func.count())
-        .where(ThreadMessage.contract_id == contract.id,
-               ThreadMessage.subject_type.in_(PLAN_KINDS), threads.visible_to(membership))
-        .group_by(ThreadMessage.subject_type, ThreadMessage.subject_key)
-    ).all()  # fmt: skip
+        _counts(), {"contract_id": contract.id, "side": membership.side}
+    ).all()
     return {(kind, key): n for kind, key, n in rows}
+
+
+@built_once
+def _counts():
+    readable = threads.readable_by(bindparam("side"))
+    return (
+        select(ThreadMessage.subject_type, ThreadMessage.subject_key, func.count())
+        .where(ThreadMessage.contract_id == bindparam("contract_id"),
+               ThreadMessage.subject_type.in_(PLAN_KINDS), readable)
+        .group_by(ThreadMessage.subject_type, ThreadMessage.subject_key)
+    )  # fmt: skip
 
 
 def post(

@@ -18,7 +18,12 @@ MAX_BODY = 20_000
 
 def visible_to(membership: Membership):
     """The SQL condition « this member may read this message »."""
-    return or_(ThreadMessage.visibility == SHARED, ThreadMessage.author_side == membership.side)
+    return readable_by(membership.side)
+
+
+def readable_by(side):
+    """The same for a member of `side` (a value, or a bindparam in a statement built once)."""
+    return or_(ThreadMessage.visibility == SHARED, ThreadMessage.author_side == side)
 
 
 def messages(contract_id: int, subject_type: str, key, membership: Membership):
