@@ -268,11 +268,14 @@ def in_process(url: str, n: int, debug: bool = False, with_pdf: bool = True) -> 
     return result
 
 
+HELLO_NEAR = 100  # hello requests just before each page (50 ms: the floor of that minute)
+
+
 def over_http(url: str, listed, n: int, n_pdf: int, n_hello: int) -> dict:
     """Each page's first response; a page that sends a big section after itself
     (app/rendering.deferred) also has that section's request timed, as htmx makes it. The bare
-    « hello » server runs beside Progrès and is timed again just before each page (n
-    requests), so that each page is compared with the floor of the same minute."""
+    « hello » server runs beside Progrès and is timed again just before each page
+    (HELLO_NEAR requests), so that each page is compared with the floor of the same minute."""
     timings: dict[str, list[float]] = {}
     sizes: dict[str, int] = {"hello": 5}
     first: dict[str, float] = {}
@@ -289,7 +292,7 @@ def over_http(url: str, listed, n: int, n_pdf: int, n_hello: int) -> dict:
         timings["hello"] = [floor.get("/hello")[3] for _ in range(n_hello)]
         client = Client(port, address="10.9.0.1").log_in(LEAD_EMAIL, BENCH_PASSWORD)
         for name, path in listed:
-            hellos[name] = [floor.get("/hello")[3] for _ in range(n)]
+            hellos[name] = [floor.get("/hello")[3] for _ in range(HELLO_NEAR)]
             found = []
             if name == "plan PDF":  # tens of seconds each: the first one counts too
                 count = n_pdf - 1
@@ -318,7 +321,7 @@ def over_http(url: str, listed, n: int, n_pdf: int, n_hello: int) -> dict:
             print(f"  {name}: measured", flush=True)
         anonymous = Client(port)
         login_page = "Progrès login page (anonymous)"
-        hellos[login_page] = [floor.get("/hello")[3] for _ in range(n)]
+        hellos[login_page] = [floor.get("/hello")[3] for _ in range(HELLO_NEAR)]
         timings[login_page] = [anonymous.get("/connexion")[3] for _ in range(n)]
         sizes[login_page] = len(anonymous.get("/connexion")[2])
     finally:
