@@ -148,8 +148,10 @@ def _show(change, *, status=200, forms=None, failed=None, notice=None, view=None
     if change.is_amendment and change.amendment_number:
         assessment = build.assessment(change)
     # A large plan's change set comes just after the page (rendering.deferred), alone when asked;
-    # the terms' form, folded once the documents exist, comes when it is unfolded.
-    later = request.method == "GET" and deferred(is_large(change.draft_version))
+    # the terms' form, folded once the documents exist, comes when it is unfolded. The plan's
+    # size is its base's, a frozen version counted once per process (tree.of_frozen).
+    base = services.base_of(change)
+    later = request.method == "GET" and deferred(is_large(base or change.draft_version))
     part = request.args.get("partie") if request.method == "GET" else None
     if part == "ecarts":
         blocks = ("change_set_section",)
@@ -158,7 +160,7 @@ def _show(change, *, status=200, forms=None, failed=None, notice=None, view=None
     return render(
         PAGE, *blocks, status=status, change=change,
         changes=None if later else services.change_set(change),
-        base=services.base_of(change), needs_rebase=services.needs_rebase(change, versions.plan_in_force_shown),
+        base=base, needs_rebase=services.needs_rebase(change, versions.plan_in_force_shown),
         proposed=formalisation.proposed(change) if change.status != "brouillon" else None,
         documents=documents, visas={k: formalisation.valid_visas(d) for k, d in documents.items()},
         tampered={d.id for d in documents.values() if not formalisation.is_intact(d)},
