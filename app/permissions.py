@@ -148,7 +148,14 @@ def _membership_with_contract():
 
 def load_membership(contract_id: int) -> Membership | None:
     """The person's membership of the contract, with the contract and both parties that every
-    contract page shows in its band (one query)."""
+    contract page shows in its band (one query; on a read request, read with the session)."""
+    read = g.get("read_with_session")
+    if (
+        read is not None
+        and read["contract_id"] == contract_id
+        and read["user_id"] == current_user.id
+    ):
+        return read["membership"]
     return db.session.scalar(
         _membership_with_contract(), {"contract_id": contract_id, "user_id": current_user.id}
     )

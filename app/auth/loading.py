@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import Flask, redirect, request, url_for
+from flask import Flask, g, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import htmx, login_manager
@@ -16,8 +16,11 @@ def init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(session_id: str):
-        from app.auth.services import resume_session
+        from app.auth.services import resume_session, resume_session_for_page
+        from app.database import is_read_request
 
+        if is_read_request():
+            return resume_session_for_page(session_id, g.get("contract_id"))
         return resume_session(session_id)
 
     @login_manager.unauthorized_handler

@@ -19,7 +19,7 @@ def bell():
     """The bell's count on every page of a logged-in person (one small query)."""
     if not has_request_context() or not current_user or not current_user.is_authenticated:
         return {}
-    return {"unread_notifications": lambda: services.unread_count(current_user)}
+    return {"unread_notifications": lambda: services.unread_count_shown(current_user)}
 
 
 @bp.get("/")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
-from flask import current_app, render_template
+from flask import current_app, g, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select, update
@@ -127,8 +127,17 @@ def unread_count(user: User) -> int:
     return db.session.scalar(_unread_count(), {"user_id": user.id}) or 0
 
 
-@built_once
-def _unread_count():
+def unread_count_shown(user: User) -> int:
+    """The bell's count as a page shows it: read with the session on a read request
+    (auth.services.resume_session_for_page), else now."""
+    read = g.get("read_with_session")
+    if read is not None and read["user_id"] == user.id:
+        return read["unread"] or 0
+    return unread_count(user)
+
+
+def unread_count_of(user_id):
+    """The count as an expression, for `user_id` a bindparam or a column of an outer query."""
     still_member = (
         select(Membership.id)
         .where(
@@ -142,11 +151,16 @@ def _unread_count():
         select(func.count())
         .select_from(Notification)
         .where(
-            Notification.user_id == bindparam("user_id"),
+            Notification.user_id == user_id,
             Notification.read_at.is_(None),
             still_member.is_not(None),
         )
     )
+
+
+@built_once
+def _unread_count():
+    return unread_count_of(bindparam("user_id"))
 
 
 def latest(user: User, limit: int = LIST_LENGTH) -> list[Notification]:

@@ -45,6 +45,35 @@ def test_the_bell_counts_and_the_list_opens_and_marks_read(app, world, raise_one
     assert other.read_at is None
 
 
+def test_a_page_reads_the_session_membership_and_bell_in_one_query(app, world, raise_one):
+    """On a read request the session, the membership of the page's contract and the bell's
+    count come in one statement (auth.services.resume_session_for_page), and stay right."""
+    from sqlalchemy import event
+
+    raise_one()
+    buyer = logged_in_client(app, world.buyer_lead)
+    plan_page = f"/contrats/{world.contract.id}/plan/"
+    statements = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        page = buyer.get(plan_page)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert page.status_code == 200 and 'data-count="1"' in page.get_data(as_text=True)
+    selects = [s for s in statements if s.startswith("SELECT")]
+    assert "FROM user_session" in selects[0]
+    assert "JOIN membership" in selects[0] and "FROM notification" in selects[0]
+    assert not any("membership" in s or "notification" in s for s in selects[1:])
+    assert 'data-count="1"' in buyer.get("/").get_data(as_text=True)  # off a contract too
+    # A stranger to the contract still gets a 404 from what was read with the session.
+    outsider = logged_in_client(app, world.outsider)
+    assert outsider.get(f"/contrats/{world.contract.id}/").status_code == 404
+
+
 def test_mark_all_read(app, world, raise_one):
     raise_one()
     raise_one(title="Deuxième")
