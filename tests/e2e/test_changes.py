@@ -144,6 +144,7 @@ def test_an_amendment_from_proposal_to_the_new_plan_version(page_as, tmp_path):
     expect(unfolded.get_by_label("Nouvelle rédaction").first).to_have_value(
         "Prix nouveau PN2 : étiquette brodée."
     )
+    screenshot(claire, "changes-5b-terms-unfolded")
 
     # 3. Both leads give their visa on the amendment PDF.
     sophie.goto(request_url)
