@@ -24,7 +24,7 @@ from app.plan.forms import (
     field_label,
 )
 from app.plan.models import ITEM_MODELS
-from app.plan.tree import is_large
+from app.plan.tree import is_large, is_large_version_of
 from app.rendering import deferred, render, render_fragment
 
 bp = Blueprint("plan", __name__, url_prefix="/plan", template_folder="templates")
@@ -64,7 +64,7 @@ def plan_helpers():
 
 def _on_demand(objective) -> bool:
     """Whether this objective's contents come later (the page asked for them otherwise)."""
-    return is_large(objective.plan_version) and objective.id not in g.get("expanded", ())
+    return is_large_version_of(objective) and objective.id not in g.get("expanded", ())
 
 
 def _summary_of(objective):
