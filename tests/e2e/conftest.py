@@ -91,9 +91,48 @@ def database_url(demo_database, tmp_path):
         yield sqlite_copy(demo_database, tmp_path)
 
 
+class InFlight:
+    """The WSGI app, counting the requests it is still answering (a stream until it closes):
+    the test's end waits for them, else a request the browser made last still holds a
+    connection when the pool is disposed, and that connection is only closed by the garbage
+    collector, in a later test (« psycopg.Connection deleted while still open »)."""
+
+    def __init__(self, app):
+        self.app, self.count, self.lock = app, 0, threading.Lock()
+
+    def _add(self, n: int) -> None:
+        with self.lock:
+            self.count += n
+
+    def __call__(self, environ, start_response):
+        self._add(1)
+        try:
+            body = self.app(environ, start_response)
+        except BaseException:
+            self._add(-1)
+            raise
+        return _Counted(body, self)
+
+
+class _Counted:
+    def __init__(self, body, flight: InFlight):
+        self.body, self.flight = body, flight
+
+    def __iter__(self):
+        return iter(self.body)
+
+    def close(self):
+        try:
+            if hasattr(self.body, "close"):
+                self.body.close()
+        finally:
+            self.flight._add(-1)
+
+
 @pytest.fixture
 def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    flight = InFlight(app)
+    server = make_server("127.0.0.1", 0, flight, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
@@ -102,8 +141,8 @@ def live_server(app):
     server.shutdown()
     thread.join(timeout=5)
     deadline = time.monotonic() + 5
-    while bus.count() and time.monotonic() < deadline:  # …before the database goes away
-        time.sleep(0.05)
+    while (bus.count() or flight.count) and time.monotonic() < deadline:
+        time.sleep(0.05)  # …and every answer is sent before the database goes away
 
 
 @pytest.fixture
