@@ -22,12 +22,13 @@ _WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 T = TypeVar("T")
 
 
-def built_once(build: Callable[[], T]) -> Callable[[], T]:
-    """A hot query's statement, built once with `bindparam()` for what varies, then run with
-    its values: SQLAlchemy builds a new SELECT and computes its cache key at every call of a
-    query written inline, 0.1 to 0.4 ms a query (more than running it on SQLite; bench/), and
-    every page runs the session's, the membership's and the bell's. Built at its first use,
-    once every model is imported."""
+def built_once(build: Callable[..., T]) -> Callable[..., T]:
+    """A hot query's statement, built once (once per value of its arguments, for a statement
+    with variants) with `bindparam()` for what varies, then run with its values: SQLAlchemy
+    builds a new SELECT and computes its cache key at every call of a query written inline,
+    0.1 to 0.4 ms a query (more than running it on SQLite; bench/), and every page runs the
+    session's, the membership's and the bell's. Built at its first use, once every model is
+    imported."""
     return functools.cache(build)
 
 

@@ -128,21 +128,30 @@ def denied(status: int, reason: str):
     abort(status)
 
 
-@built_once
-def _membership_with_contract():
-    from sqlalchemy import bindparam
+def with_contract_and_parties() -> tuple:
+    """Loader options of a membership for a contract page: its contract and both parties,
+    which the band shows (here and where the session reads it, auth.services)."""
     from sqlalchemy.orm import joinedload
 
     from app.contracts.models import Contract, Membership
 
     contract = joinedload(Membership.contract)
+    return contract.joinedload(Contract.buyer), contract.joinedload(Contract.supplier)
+
+
+@built_once
+def _membership_with_contract():
+    from sqlalchemy import bindparam
+
+    from app.contracts.models import Membership
+
     return (
         select(Membership)
         .where(
             Membership.contract_id == bindparam("contract_id"),
             Membership.user_id == bindparam("user_id"),
         )
-        .options(contract.joinedload(Contract.buyer), contract.joinedload(Contract.supplier))
+        .options(*with_contract_and_parties())
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import secrets
 from datetime import datetime, timedelta
 
@@ -143,15 +142,15 @@ def resume_session_for_page(session_id: str, contract_id: int | None) -> User | 
     return user
 
 
-@functools.cache
-def _session_for_page(on_contract: bool):  # built once each way (database.built_once)
-    from app.contracts.models import Contract, Membership
+@built_once
+def _session_for_page(on_contract: bool):
+    from app.contracts.models import Membership
     from app.notifications.services import unread_count_of
+    from app.permissions import with_contract_and_parties
 
     on_this_contract = (Membership.user_id == UserSession.user_id) & (
         Membership.contract_id == bindparam("contract_id")
     )
-    contract = joinedload(Membership.contract)
     query = select(
         UserSession,
         Membership if on_contract else null(),
@@ -159,9 +158,7 @@ def _session_for_page(on_contract: bool):  # built once each way (database.built
     ).where(UserSession.id == bindparam("session_id"))
     query = query.options(joinedload(UserSession.user))
     if on_contract:
-        query = query.outerjoin(Membership, on_this_contract).options(
-            contract.joinedload(Contract.buyer), contract.joinedload(Contract.supplier)
-        )
+        query = query.outerjoin(Membership, on_this_contract).options(*with_contract_and_parties())
     return query
 
 

@@ -5,8 +5,6 @@ shows open, and whether a version is large enough for its pages to send it in tw
 
 from __future__ import annotations
 
-import functools
-
 from flask import current_app, g
 from sqlalchemy import bindparam, case, func, or_, select
 from sqlalchemy.orm import selectinload
@@ -31,8 +29,8 @@ def axes_tree(version: PlanVersion, *, cards: bool = True) -> list[Axis]:
     return axes
 
 
-@functools.cache
-def _axes_of_version(cards: bool):  # built once each way (database.built_once)
+@built_once
+def _axes_of_version(cards: bool):
     objectives = selectinload(Axis.objectives)
     options = [objectives]
     if cards:
