@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from app.audit.services import record
 from app.changes.legal import QUESTIONS
@@ -52,10 +52,13 @@ def pending_of(contract: Contract) -> list[ChangeRequest]:
 
 def request_shown(contract: Contract, request_id: int) -> ChangeRequest | None:
     """The request with what its page shows of it, read with it rather than one query each
-    when the template reaches it (bench/'s amendment: 17 queries → 6 for the whole page): its
+    when the template reaches it (bench/'s amendment: 17 queries → 5 for the whole page): its
     author (most often the other side), its draft and base, its documents with their files and
-    visas. Its decider, most often the buyer's lead reading it, is left to the identity map."""
-    return db.session.scalar(_request_shown(), {"contract_id": contract.id, "id": request_id})
+    visas, all in one statement (its few documents and visas joined: a second statement for
+    them cost more than the rows it spared). Its decider, most often the buyer's lead reading
+    it, is left to the identity map."""
+    found = db.session.execute(_request_shown(), {"contract_id": contract.id, "id": request_id})
+    return found.unique().scalar_one_or_none()
 
 
 @built_once
@@ -69,7 +72,7 @@ def _request_shown():
         .options(
             joinedload(ChangeRequest.author),
             joinedload(ChangeRequest.draft_version).joinedload(PlanVersion.base),
-            selectinload(ChangeRequest.documents).options(
+            joinedload(ChangeRequest.documents).options(
                 joinedload(ChangeDocument.attachment), joinedload(ChangeDocument.visas)
             ),
         )
