@@ -42,7 +42,7 @@ def _init_extensions(app: Flask) -> None:
 
     db.init_app(app)
     with app.app_context():
-        configure_engine(db.engine, strict_reads=app.config.get("SQLITE_STRICT_READS", False))
+        configure_engine(db.engine, strict_reads=app.config.get("STRICT_READS", False))
     mark_read_requests(app)
     migrate.init_app(
         app,

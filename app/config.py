@@ -135,8 +135,8 @@ class TestConfig(Config):
     PUBLIC_URL = "http://localhost"
     # Tests that store files set their own folder; the others must never write to instance/.
     UPLOAD_FOLDER = os.path.join(tempfile.gettempdir(), "progres-test-uploads")
-    # A GET that writes outside database.writing() fails the test that made it (SQLite).
-    SQLITE_STRICT_READS = True
+    # A GET that writes outside database.writing() fails the test that made it.
+    STRICT_READS = True
 
 
 class ProductionConfig(Config):

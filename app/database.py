@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 log = logging.getLogger("progres.database")
 
 READ_METHODS = ("GET", "HEAD")
-_writing = contextvars.ContextVar("progres_sqlite_writing", default=False)
+_writing = contextvars.ContextVar("progres_writing", default=False)
 _WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 
 
@@ -38,9 +38,11 @@ class WriteInReadTransaction(RuntimeError):
 
 def configure_engine(engine: Engine, *, strict_reads: bool = False) -> None:
     if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine, strict_reads)
+        _configure_sqlite(engine)
     elif engine.dialect.driver == "psycopg":
         _keep_prepared_statements(engine)
+        _reads_without_transaction(engine)
+    _refuse_writes_in_reads(engine, strict_reads)
 
 
 def is_read_request() -> bool:
@@ -62,8 +64,9 @@ def mark_read_requests(app) -> None:
 @contextmanager
 def writing() -> Iterator[None]:
     """A write inside a read request (a session's last activity, an API token's last use):
-    the read transaction ends first and the write takes a transaction of its own, with the
-    write lock from its first statement. Commits on exit. A no-op difference on PostgreSQL."""
+    the read ends first and the write takes a transaction of its own (on SQLite with the write
+    lock from its first statement; on PostgreSQL where the read ran in autocommit). Commits on
+    exit."""
     from app.extensions import db
 
     db.session.commit()
@@ -75,7 +78,7 @@ def writing() -> Iterator[None]:
         _writing.reset(token)
 
 
-def _configure_sqlite(engine: Engine, strict_reads: bool) -> None:
+def _configure_sqlite(engine: Engine) -> None:
     """WAL, a busy timeout, and two kinds of transactions: a read request (GET, HEAD) takes a
     deferred one, so readers never queue behind each other nor behind a writer (WAL lets them
     read the last commit); everything else takes BEGIN IMMEDIATE, the write lock first, so a
@@ -98,15 +101,37 @@ def _configure_sqlite(engine: Engine, strict_reads: bool) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection):
         deferred = is_read_request()
-        connection.info["deferred"] = deferred
+        connection.info["reading"] = deferred
         connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+
+def _reads_without_transaction(engine: Engine) -> None:
+    """A read request's statements run in autocommit on PostgreSQL: no BEGIN before them nor
+    COMMIT after, two of the 6 to 10 round trips of a page (0.5–0.8 ms a page, bench/). Under
+    READ COMMITTED, PostgreSQL's default, each statement of a transaction reads a snapshot of
+    its own anyway: a page reads what it read in a transaction. `writing()` ends this and
+    its writes take a transaction (is_read_request() is false there): each begin sets the
+    connection's mode afresh, while it is idle."""
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        reading = is_read_request()
+        connection.info["reading"] = reading
+        dbapi_connection = connection.connection.dbapi_connection
+        if dbapi_connection.autocommit != reading:
+            dbapi_connection.autocommit = reading
+
+
+def _refuse_writes_in_reads(engine: Engine, strict: bool) -> None:
+    """A read request's transaction is not made for writes (on SQLite a deferred one fails with
+    « database is locked » as soon as another request wrote since it began; on PostgreSQL each
+    statement would commit alone): a write belongs in `writing()`. Refused in tests, logged in
+    production."""
 
     @event.listens_for(engine, "before_cursor_execute")
     def refuse_writes_in_reads(connection, _cursor, statement, *_args):
-        # A deferred transaction that writes can fail with « database is locked » as soon
-        # as another request wrote since it began: such a write belongs in `writing()`.
-        if connection.info.get("deferred") and _WRITE.match(statement):
-            if strict_reads:
+        if connection.info.get("reading") and _WRITE.match(statement):
+            if strict:
                 raise WriteInReadTransaction(
                     f"écriture dans une requête de lecture : {statement[:80]}"
                 )

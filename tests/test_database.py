@@ -78,7 +78,6 @@ def test_a_write_request_takes_the_write_lock_first(app, world):
 def test_a_write_in_a_read_request_must_say_so(app, world):
     from app.database import WriteInReadTransaction, writing
 
-    _sqlite_only()
     db.session.commit()
     update = text("UPDATE user_account SET locale = 'fr' WHERE id = :id")
     with app.test_request_context("/", method="GET"):
@@ -133,3 +132,37 @@ def test_postgresql_still_rolls_back_what_was_written(app, world):
         db.session.execute(text("SELECT 1 / 0"))
     db.session.rollback()
     assert db.session.execute(text("SELECT 2")).scalar() == 2
+
+
+def _in_transaction() -> bool:
+    from psycopg.pq import TransactionStatus
+
+    dbapi_connection = db.session.connection().connection.dbapi_connection
+    return dbapi_connection.info.transaction_status != TransactionStatus.IDLE
+
+
+def test_postgresql_reads_a_page_without_a_transaction(app, world):
+    """A read request's statements run in autocommit (no BEGIN, no COMMIT: two round trips
+    of a page's 6 to 10); a write request, and a write inside a read, take a transaction."""
+    from app.database import writing
+
+    _postgresql_only()
+    locale = text("SELECT locale FROM user_account WHERE id = :id")
+    person = {"id": world.buyer_lead.id}
+    db.session.commit()  # then a request's first statement begins its transaction, or not
+    with app.test_request_context("/", method="GET"):
+        app.preprocess_request()
+        before = db.session.execute(locale, person).scalar()
+        assert not _in_transaction()
+        with writing():
+            db.session.execute(text("UPDATE user_account SET locale = 'xx' WHERE id = :id"), person)
+            assert _in_transaction()
+            db.session.rollback()  # a transaction: nothing of it stays
+        assert db.session.execute(locale, person).scalar() == before != "xx"
+        assert not _in_transaction()
+    db.session.remove()
+    with app.test_request_context("/", method="POST"):
+        app.preprocess_request()
+        db.session.execute(locale, person).scalar()
+        assert _in_transaction()
+        db.session.rollback()

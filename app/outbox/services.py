@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from flask import current_app, g
 from sqlalchemy import inspect, select
 
+from app.database import writing
 from app.db_types import utcnow
 from app.extensions import db
 from app.outbox.models import OutboxEmail
@@ -101,4 +102,5 @@ def deliver_queued_after_request() -> None:
     queued = g.pop("queued_emails", [])
     ids = [email.id for email in queued if inspect(email).persistent]
     if ids and current_app.config["OUTBOX_DELIVER_AFTER_REQUEST"]:
-        send_pending(limit=len(ids), ids=ids)
+        with writing():  # after a GET too: each e-mail's row is locked, then marked sent
+            send_pending(limit=len(ids), ids=ids)
