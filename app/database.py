@@ -37,12 +37,21 @@ class WriteInReadTransaction(RuntimeError):
 
 
 def configure_engine(engine: Engine, *, strict_reads: bool = False) -> None:
+    _mark_reads(engine)  # first: the listeners below read its mark
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
     elif engine.dialect.driver == "psycopg":
         _keep_prepared_statements(engine)
         _reads_without_transaction(engine)
     _refuse_writes_in_reads(engine, strict_reads)
+
+
+def _mark_reads(engine: Engine) -> None:
+    """Each transaction knows, from its beginning, whether it is a read request's."""
+
+    @event.listens_for(engine, "begin")
+    def mark(connection):
+        connection.info["reading"] = is_read_request()
 
 
 def is_read_request() -> bool:
@@ -100,9 +109,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        deferred = is_read_request()
-        connection.info["reading"] = deferred
-        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if connection.info["reading"] else "BEGIN IMMEDIATE")
 
 
 def _reads_without_transaction(engine: Engine) -> None:
@@ -115,8 +122,7 @@ def _reads_without_transaction(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        reading = is_read_request()
-        connection.info["reading"] = reading
+        reading = connection.info["reading"]
         dbapi_connection = connection.connection.dbapi_connection
         if dbapi_connection.autocommit != reading:
             dbapi_connection.autocommit = reading
@@ -141,9 +147,10 @@ def _refuse_writes_in_reads(engine: Engine, strict: bool) -> None:
 def _keep_prepared_statements(engine: Engine) -> None:
     """psycopg prepares a statement on the server after its 5th run on a connection (planning
     is half of a small query's 0.6 ms here), but forgets all of them at every ROLLBACK, and
-    SQLAlchemy ends every request, reads included, with one: nothing was ever prepared. A
-    transaction that only ran SELECTs ends with COMMIT instead, which for it is the same
-    thing; any other statement (a write, a savepoint, a SET), or a failed transaction, keeps
+    SQLAlchemy ends every transaction it did not commit with one: a read request has none
+    (_reads_without_transaction), but a write request refused before it wrote (a form with
+    errors, a 403) or a job that only read would drop them all. A transaction that only ran
+    SELECTs ends with COMMIT instead, which for it is the same thing; any other statement (a write, a savepoint, a SET), or a failed transaction, keeps
     the ROLLBACK. (A column's type changed by a migration while workers run can fail one
     prepared query: restart the workers after migrating, as for any deployment.)"""
     from psycopg.pq import TransactionStatus

@@ -113,6 +113,18 @@ def test_postgresql_keeps_its_prepared_statements_after_a_read(app, world):
     assert _prepared_statements() >= 3  # the session, the membership, the plan's versions
 
 
+def test_postgresql_keeps_them_after_a_transaction_that_only_read(app, world):
+    """Outside a read request (a write request refused before it wrote, a job), a transaction
+    that only ran SELECTs ends with COMMIT, not ROLLBACK: its connection keeps what it prepared."""
+    _postgresql_only()
+    db.session.close()
+    db.engine.dispose()  # one connection, which the count below reads too
+    for _ in range(7):
+        assert db.session.execute(text("SELECT count(*) FROM contract")).scalar() >= 1
+        db.session.rollback()
+    assert _prepared_statements() >= 1
+
+
 def test_postgresql_still_rolls_back_what_was_written(app, world):
     _postgresql_only()
     contract = world.contract
