@@ -30,7 +30,7 @@ import queue
 import sys
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -90,12 +90,10 @@ class QueryGuard:
         from sqlalchemy import event
 
         self.count, self.blocked, self.engine = 0, False, engine
-        self.statements: list[str] = []
         event.listen(engine, "before_cursor_execute", self._record)
 
     def _record(self, conn, cursor, statement, *args):
         self.count += 1
-        self.statements.append(statement)
         if self.blocked:
             raise RuntimeError("SQL query during the in-memory rendering")
 
@@ -342,7 +340,7 @@ def over_http(url: str, local: InProcess, listed, n: int, n_pdf: int, n_hello: i
             if section:
                 sections[name] = [fetched(client, section, **{"HX-Request": "true"})[1]
                                   for _ in range(count)]  # fmt: skip
-            with local.held(path) if "PDF" not in name else _nothing() as rendering:
+            with local.held(path) if "PDF" not in name else nullcontext() as rendering:
                 if rendering:
                     in_a_row[name] = [rendering.once() for _ in range(count)]
                     pairs[name] = [(fetched(client, path)[1], rendering.once())
@@ -360,11 +358,6 @@ def over_http(url: str, local: InProcess, listed, n: int, n_pdf: int, n_hello: i
     return {"timings": timings, "sizes": sizes, "first": first, "hellos": hellos,
             "sections": sections, "in_a_row": in_a_row, "pairs": pairs,
             "memory_queries": memory_queries}  # fmt: skip
-
-
-@contextmanager
-def _nothing():
-    yield None
 
 
 def table(queries: dict, http: dict) -> tuple[str, dict]:
