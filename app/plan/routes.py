@@ -219,7 +219,13 @@ def show():
 @bp.get("/versions/<int:version_id>/")
 @allow(MEMBER)
 def version_page(version_id: int):
-    return plan_page(version_or_404(version_id))
+    # The page lists every version of the plan: read them all with it, and this one among
+    # them (one query, where reading it, then its siblings, made two).
+    all_versions = versions.versions_of_contract(g.contract)
+    version = next((v for v in all_versions if v.id == version_id), None)
+    if version is None:
+        abort(404)
+    return plan_page(version, all_versions=all_versions)
 
 
 @bp.get("/versions/<int:version_id>/ecarts")

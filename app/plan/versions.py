@@ -73,12 +73,15 @@ def _versions_of_plan():
 
 def versions_of_contract(contract: Contract) -> list[PlanVersion]:
     """`versions_of` the contract's plan, read with the plan in the same query."""
-    return list(
-        db.session.scalars(
-            select(PlanVersion).join(Plan, PlanVersion.plan_id == Plan.id)
-            .where(Plan.contract_id == contract.id)
-            .options(contains_eager(PlanVersion.plan)).order_by(PlanVersion.id)
-        )
+    return list(db.session.scalars(_versions_of_contract(), {"contract_id": contract.id}))
+
+
+@built_once
+def _versions_of_contract():
+    return (
+        select(PlanVersion).join(Plan, PlanVersion.plan_id == Plan.id)
+        .where(Plan.contract_id == bindparam("contract_id"))
+        .options(contains_eager(PlanVersion.plan)).order_by(PlanVersion.id)
     )  # fmt: skip
 
 

@@ -156,6 +156,8 @@ def test_an_item_of_another_contract_is_not_found(client, world, draft, log_in):
     axis = items.create_item(other_version, "axe", {"kind": "technique", "title": "Autre"},
                              actor=world.outsider)  # fmt: skip
     log_in(world.buyer_lead)
+    assert client.get(url(world, f"versions/{other_version.id}/")).status_code == 404
+    assert client.get(url(world, f"versions/{draft.version.id}/")).status_code == 200
     assert client.get(url(world, f"axe/{axis.id}"), headers=HX).status_code == 404
     assert client.get(url(world, f"axe/{axis.id}/historique"), headers=HX).status_code == 404
     response = client.post(url(world, f"versions/{other_version.id}/axe"),
