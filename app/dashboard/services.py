@@ -3,18 +3,19 @@ the number of contracts, indicators, actions or values (tests/dashboard counts t
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
 from app.contracts.models import Contract, Membership
+from app.database import built_once
 from app.difficulties.models import UNRESOLVED, Difficulty
 from app.extensions import db
-from app.indicators.services import IndicatorState, state_of, value_rows
-from app.plan.models import Action, GainSharing, Indicator, Objective, Plan, PlanVersion
+from app.indicators.services import NOTHING_READ, IndicatorState, state_from, values_read
+from app.plan.models import Action, GainSharing, Indicator, Plan, PlanVersion
 from app.reviews.models import Review
 from app.schedule.models import ActionFollowUp
 
@@ -72,7 +73,7 @@ def summaries(contracts: list[Contract], today: date,
     version_ids = [v.id for v in versions.values()]
     contract_of_version = {v.id: cid for cid, v in versions.items()}
     _indicators(result, ids, version_ids, contract_of_version, today)
-    _actions(result, ids, version_ids, contract_of_version, today)
+    _actions(result, version_ids, contract_of_version, today)
     _difficulties(result, ids, today)
     for review in db.session.scalars(
         select(Review)
@@ -104,45 +105,60 @@ def _pending_changes(result, ids) -> None:
 
 
 def _indicators(result, ids, version_ids, contract_of_version, today) -> None:
-    indicators = db.session.scalars(
-        select(Indicator).where(Indicator.plan_version_id.in_(version_ids))
-        .options(selectinload(Indicator.milestones))
-        .order_by(Indicator.objective_id, Indicator.position, Indicator.id)
-    ).all()  # fmt: skip
-    values: dict[tuple[int, str], list] = defaultdict(list)
-    for m in value_rows(ids):
-        values[(m.contract_id, m.indicator_uid)].append(m)
+    indicators = db.session.scalars(_indicators_of_versions(), {"version_ids": version_ids}).all()
+    read = values_read(ids)
     for indicator in indicators:
         summary = result[contract_of_version[indicator.plan_version_id]]
+        key = (summary.contract.id, indicator.uid)
         summary.indicators.append(
-            state_of(
-                indicator,
-                summary.contract,
-                values.get((summary.contract.id, indicator.uid), []),
-                today,
-            )
+            state_from(indicator, summary.contract, read.get(key, NOTHING_READ), today)
         )
 
 
-def _actions(result, ids, version_ids, contract_of_version, today) -> None:
-    actions = db.session.execute(
-        select(Action, Objective.plan_version_id).join(Objective, Action.objective_id == Objective.id)
-        .where(Objective.plan_version_id.in_(version_ids))
+@built_once
+def _indicators_of_versions():
+    return (
+        select(Indicator).where(Indicator.plan_version_id.in_(bindparam("version_ids", expanding=True)))
+        .options(selectinload(Indicator.milestones))
+        .order_by(Indicator.objective_id, Indicator.position, Indicator.id)
+    )  # fmt: skip
+
+
+def _actions(result, version_ids, contract_of_version, today) -> None:
+    """How many actions each plan has, and its late ones with their status (the follow-up's,
+    else the plan's): only these are read as entities, the others are counted in SQL."""
+    for version_id, count in db.session.execute(_action_counts(), {"version_ids": version_ids}):
+        result[contract_of_version[version_id]].actions = count
+    for action, version_id, status in db.session.execute(
+        _late_actions(), {"version_ids": version_ids, "today": today}
+    ):
+        result[contract_of_version[version_id]].late_actions.append((action, status))
+
+
+@built_once
+def _action_counts():
+    return (
+        select(Action.plan_version_id, func.count())
+        .where(Action.plan_version_id.in_(bindparam("version_ids", expanding=True)))
+        .group_by(Action.plan_version_id)
+    )
+
+
+@built_once
+def _late_actions():
+    # The follow-up of the action in the contract whose plan holds it (one per contract and
+    # action uid): what happens overrides what was agreed.
+    status = func.coalesce(ActionFollowUp.status, Action.status)
+    return (
+        select(Action, Action.plan_version_id, status)
+        .join(PlanVersion, Action.plan_version_id == PlanVersion.id)
+        .join(Plan, PlanVersion.plan_id == Plan.id)
+        .outerjoin(ActionFollowUp, (ActionFollowUp.contract_id == Plan.contract_id)
+                   & (ActionFollowUp.action_uid == Action.uid))
+        .where(PlanVersion.id.in_(bindparam("version_ids", expanding=True)),
+               Action.planned_end < bindparam("today"), status.not_in(DONE))
         .order_by(Action.planned_end, Action.id)
-    ).all()  # fmt: skip
-    follow_ups = {
-        (f.contract_id, f.action_uid): f
-        for f in db.session.scalars(
-            select(ActionFollowUp).where(ActionFollowUp.contract_id.in_(ids))
-        )
-    }
-    for action, version_id in actions:
-        summary = result[contract_of_version[version_id]]
-        summary.actions += 1
-        follow_up = follow_ups.get((summary.contract.id, action.uid))
-        status = follow_up.status if follow_up else action.status
-        if action.planned_end and action.planned_end < today and status not in DONE:
-            summary.late_actions.append((action, status))
+    )  # fmt: skip
 
 
 def _difficulties(result, ids, today) -> None:

@@ -4,19 +4,21 @@ dashboard all go through here."""
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.audit.services import record
 from app.contracts.models import Contract, Membership
-from app.database import flush_or_conflict
+from app.database import built_once, flush_or_conflict
 from app.difficulties.deadlines import today_in_paris
 from app.errors import Conflict, DomainError, NotAllowed
 from app.extensions import db
@@ -78,18 +80,64 @@ def measurements_of(contract: Contract, uid: str | None = None) -> list[Measurem
     return db.session.scalars(query.order_by(Measurement.period_start)).all()
 
 
-# What an indicator's state reads of its values, selected as plain rows: building thousands
-# of Measurement objects cost the dashboard most of its time (bench/RESULTS.md).
-VALUE_COLUMNS = (Measurement.contract_id, Measurement.indicator_uid, Measurement.period_start,
-                 Measurement.period_end, Measurement.value, Measurement.validation)  # fmt: skip
+@dataclass(frozen=True)
+class ValuesRead:
+    """What an indicator's state reads of its values: the latest (a row with period_start,
+    period_end and value, or a Measurement), the period starts that have a value, and how many
+    values await validation."""
+
+    latest: object | None = None
+    starts: Container[date] = frozenset()
+    to_validate: int = 0
 
 
-def value_rows(contract_ids: list[int]):
-    """The values of these contracts as light rows (the columns of `VALUE_COLUMNS`)."""
-    return db.session.execute(
-        select(*VALUE_COLUMNS).where(Measurement.contract_id.in_(contract_ids))
-        .order_by(Measurement.period_start)
-    ).all()  # fmt: skip
+NOTHING_READ = ValuesRead()  # an indicator without values
+
+
+def values_read(contract_ids: list[int]) -> dict[tuple[int, str], ValuesRead]:
+    """Per (contract id, indicator uid) that has values, its `ValuesRead`, in one query
+    returning a row per indicator: reading a large plan's 5,000 values a row each to find
+    these cost the dashboard most of its time (bench/RESULTS.md)."""
+    if not contract_ids:
+        return {}
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    found = {}
+    for row in db.session.execute(_values_read(postgresql), {"ids": list(contract_ids)}):
+        if postgresql:
+            starts = set(row.starts)
+        else:
+            starts = set(map(date.fromisoformat, row.starts.split(",")))
+        found[(row.contract_id, row.indicator_uid)] = ValuesRead(row, starts, row.to_validate)
+    return found
+
+
+@built_once
+def _values_read(postgresql: bool):
+    m = Measurement
+    # Each indicator's period starts in one column: PostgreSQL gives an array of dates, SQLite
+    # the ISO text it stores dates as (a cast to text on PostgreSQL would follow DateStyle).
+    starts = (func.array_agg(m.period_start) if postgresql
+              else func.aggregate_strings(m.period_start, ","))  # fmt: skip
+    per_indicator = (
+        select(m.contract_id, m.indicator_uid, func.max(m.period_start).label("latest_start"),
+               func.count().filter(m.validation != "validee").label("to_validate"),
+               starts.label("starts"))
+        .where(m.contract_id.in_(bindparam("ids", expanding=True)))
+        .group_by(m.contract_id, m.indicator_uid)
+        .subquery()
+    )  # fmt: skip
+    # The latest value's row, found by the unique (contract, indicator, period start). The
+    # contracts are named on this side too: without it PostgreSQL, misjudging how many rows
+    # the grouping yields, hashed the whole table (55 ms on a table of 480,000 values).
+    return (
+        select(per_indicator.c.contract_id, per_indicator.c.indicator_uid,
+               per_indicator.c.to_validate, per_indicator.c.starts,
+               m.period_start, m.period_end, m.value)
+        .join(per_indicator, (m.contract_id == per_indicator.c.contract_id)
+              & (m.indicator_uid == per_indicator.c.indicator_uid)
+              & (m.period_start == per_indicator.c.latest_start))
+        .where(m.contract_id.in_(bindparam("ids", expanding=True)))
+    )  # fmt: skip
 
 
 def baseline_of(indicator: Indicator, contract: Contract) -> date:
@@ -100,6 +148,17 @@ def all_periods(indicator: Indicator, contract: Contract, today: date) -> tuple[
     """Every period of the indicator up to its target date (or today, if later or unset)."""
     until = max(filter(None, (indicator.target_date, today)))
     return periods(indicator.periodicity, baseline_of(indicator, contract), until)
+
+
+def due_periods(indicator: Indicator, contract: Contract, today: date) -> tuple[Period, ...]:
+    """The periods of the indicator that have ended by `today`."""
+    until = max(filter(None, (indicator.target_date, today)))
+    return _due(indicator.periodicity, baseline_of(indicator, contract), until, today)
+
+
+@lru_cache(maxsize=4096)  # like `periods`: the indicators of a plan share a few
+def _due(periodicity: str, baseline: date, until: date, today: date) -> tuple[Period, ...]:
+    return tuple(p for p in periods(periodicity, baseline, until) if p.is_due(today))
 
 
 def period_for(indicator: Indicator, contract: Contract, start: date, today: date) -> Period:
@@ -121,7 +180,7 @@ class IndicatorState:
 
     indicator: Indicator
     status: str
-    latest: Measurement | None = None  # or a row of VALUE_COLUMNS
+    latest: Measurement | None = None  # or a row with period_start, period_end and value
     expected: Decimal | None = None  # the trajectory at the latest value's period end
     missing: list[Period] = field(default_factory=list)  # due periods without a value
     to_validate: int = 0
@@ -132,17 +191,24 @@ class IndicatorState:
 
 
 def state_of(indicator: Indicator, contract: Contract, values: list, today: date) -> IndicatorState:
+    """The state of an indicator from the list of its values (`state_from` says the rule)."""
+    by_start = {m.period_start: m for m in values}
+    latest = max(values, key=lambda m: m.period_start) if values else None
+    to_validate = sum(1 for m in values if m.validation != "validee")
+    return state_from(indicator, contract, ValuesRead(latest, by_start, to_validate), today)
+
+
+def state_from(indicator: Indicator, contract: Contract, read: ValuesRead,
+               today: date) -> IndicatorState:  # fmt: skip
     """The documented rule: « non renseigné » when the last period due has no value (or none
     at all); else the latest value against the trajectory at its period's end: at or above it
     for an indicator « à la hausse », at or below for « à la baisse » is « sur la trajectoire »,
     otherwise « sous la trajectoire ». Without a trajectory yet, a value counts as on it."""
-    by_start = {m.period_start: m for m in values}
-    due = [p for p in all_periods(indicator, contract, today) if p.is_due(today)]
-    missing = [p for p in due if p.start not in by_start]
-    latest = max(values, key=lambda m: m.period_start) if values else None
-    to_validate = sum(1 for m in values if m.validation != "validee")
-    if latest is None or (due and due[-1].start not in by_start):
-        return IndicatorState(indicator, "non_renseigne", latest, None, missing, to_validate)
+    latest, starts = read.latest, read.starts
+    due = due_periods(indicator, contract, today)
+    missing = [p for p in due if p.start not in starts]
+    if latest is None or (due and due[-1].start not in starts):
+        return IndicatorState(indicator, "non_renseigne", latest, None, missing, read.to_validate)
     expected = expected_at(indicator, latest.period_end)
     if expected is None:
         on_track = True
@@ -151,16 +217,15 @@ def state_of(indicator: Indicator, contract: Contract, values: list, today: date
     else:
         on_track = latest.value >= expected
     status = "sur_la_trajectoire" if on_track else "sous_la_trajectoire"
-    return IndicatorState(indicator, status, latest, expected, missing, to_validate)
+    return IndicatorState(indicator, status, latest, expected, missing, read.to_validate)
 
 
 def states(contract: Contract, today: date | None = None) -> list[IndicatorState]:
     """Every indicator's state in a constant number of queries."""
     today = today or today_in_paris()
-    values: dict[str, list] = {}
-    for m in value_rows([contract.id]):
-        values.setdefault(m.indicator_uid, []).append(m)
-    return [state_of(i, contract, values.get(i.uid, []), today) for i in indicators_of(contract)]
+    read = values_read([contract.id])
+    return [state_from(i, contract, read.get((contract.id, i.uid), NOTHING_READ), today)
+            for i in indicators_of(contract)]  # fmt: skip
 
 
 @dataclass

@@ -90,6 +90,31 @@ def test_the_dashboard_shows_statuses_late_actions_difficulties_and_gains(app, w
     )
 
 
+def test_an_action_is_late_by_its_follow_up_status_when_it_has_one(app, world, draft):
+    """What happens (the follow-up) overrides what was agreed (the plan's status), and only
+    the follow-up of the contract whose plan holds the action counts."""
+    from app.schedule.models import ActionFollowUp
+
+    agreed_done = items.create_item(draft.version, "action", {"title": "Former les équipes", "status": "realisee",
+                                    "planned_end": date(2027, 3, 31)}, parent=draft.objective, actor=world.buyer_lead)  # fmt: skip
+    db.session.commit()
+
+    def late():
+        db.session.expire_all()
+        (summary,) = summaries([world.contract], TODAY)
+        return summary.actions, [(action.title, status) for action, status in summary.late_actions]
+
+    assert late() == (2, [("Sourcer du fil recyclé", "proposee")])  # ended on 30 June
+    db.session.add_all([
+        ActionFollowUp(contract_id=world.contract.id, action_uid=draft.action.uid, status="realisee"),
+        ActionFollowUp(contract_id=world.contract.id, action_uid=agreed_done.uid, status="en_cours"),
+        ActionFollowUp(contract_id=world.other_contract.id, action_uid=draft.action.uid,
+                       status="en_cours"),
+    ])  # fmt: skip
+    db.session.commit()
+    assert late() == (2, [("Former les équipes", "en_cours")])
+
+
 def test_my_contracts_is_the_portfolio_and_shows_only_mine(app, world, draft):
     page = page_text(logged_in_client(app, world.supplier_lead).get("/"))
     assert "2025-0142" in page and "2026-0057" not in page

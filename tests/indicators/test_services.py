@@ -89,6 +89,53 @@ def test_status_rule(app, world, indicator, member):
         assert state().status == "sous_la_trajectoire"
 
 
+def test_states_read_in_bulk_give_what_the_rule_gives_from_the_values(
+    app, world, indicator, member
+):
+    """The indicator list and the dashboard read each indicator's values summed up by the
+    database (`values_read`): the same state as from the list of its values."""
+    from app.indicators.models import Measurement
+
+    supplier, buyer = member(world.supplier_lead), member(world.buyer_lead)
+
+    def both():
+        (bulk,) = [s for s in services.states(world.contract, TODAY) if s.indicator is indicator]
+        values = services.measurements_of(world.contract, indicator.uid)
+        return bulk, services.state_of(indicator, world.contract, values, TODAY)
+
+    def seen(state):
+        latest = state.latest and (state.latest.period_start, state.latest.value)
+        missing = [p.start for p in state.missing]
+        return state.status, latest, state.expected, missing, state.to_validate
+
+    with app.test_request_context():
+        bulk, listed = both()
+        assert seen(bulk) == seen(listed) == ("non_renseigne", None, None,
+                                              [date(2027, 1, 1), date(2027, 4, 1)], 0)  # fmt: skip
+        first = services.enter_value(world.contract, supplier, indicator,
+                                     period_start=date(2027, 1, 1), value="15", today=TODAY)  # fmt: skip
+        # T3 has begun (a value may be entered) but is not due.
+        services.enter_value(world.contract, supplier, indicator, period_start=date(2027, 7, 1),
+                             value="26", today=TODAY)  # fmt: skip
+        services.validate_value(world.contract, buyer, first, decision="validee",
+                                seen_version=first.version)  # fmt: skip
+        # A value left on a day that starts no period (the periodicity changed) fills none.
+        db.session.add(Measurement(contract_id=world.contract.id, indicator_uid=indicator.uid,
+                                   period_start=date(2027, 4, 15), period_end=date(2027, 5, 14),
+                                   value=Decimal("1"), entered_by_side="titulaire"))  # fmt: skip
+        db.session.commit()
+        bulk, listed = both()
+        assert seen(bulk) == seen(listed) == ("non_renseigne", (date(2027, 7, 1), Decimal("26")),
+                                              None, [date(2027, 4, 1)], 2)  # fmt: skip
+        services.enter_value(world.contract, supplier, indicator, period_start=date(2027, 4, 1),
+                             value="19", today=TODAY)  # fmt: skip
+        bulk, listed = both()  # 26 against 25 expected on 30 September
+        assert seen(bulk) == seen(listed) == ("sur_la_trajectoire", (date(2027, 7, 1), Decimal("26")),
+                                              Decimal("25"), [], 3)  # fmt: skip
+        assert bulk.latest.period_end == date(2027, 9, 30)
+        assert services.values_read([]) == {}
+
+
 def test_who_enters_and_who_validates(app, world, indicator, member):
     with app.test_request_context():
         with pytest.raises(NotAllowed, match="titulaire"):
