@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.audit.services import record
 from app.contracts.models import Contract, Membership
@@ -64,13 +65,20 @@ def indicators_of(contract: Contract, version: PlanVersion | None = None) -> lis
 
 
 def indicator_by_uid(contract: Contract, uid: str) -> Indicator | None:
+    """The indicator of the plan in force (else of the draft) with its objective, milestones
+    and version: two queries."""
     version = reference_version(contract)
     if version is None:
         return None
-    return db.session.scalar(
+    indicator = db.session.scalars(
         select(Indicator).where(Indicator.plan_version_id == version.id, Indicator.uid == uid)
-        .options(selectinload(Indicator.milestones), joinedload(Indicator.objective))
-    )  # fmt: skip
+        .options(joinedload(Indicator.milestones), joinedload(Indicator.objective))
+    ).unique().one_or_none()  # fmt: skip
+    if indicator is not None:
+        # Its version is the one just read: without this, `indicator.plan_version` read it
+        # again by its id once `version` had left the session's (weak) identity map.
+        set_committed_value(indicator, "plan_version", version)
+    return indicator
 
 
 def measurements_of(contract: Contract, uid: str | None = None) -> list[Measurement]:

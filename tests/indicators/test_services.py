@@ -234,6 +234,27 @@ def test_states_take_a_constant_number_of_queries(
     assert measure() == few
 
 
+def test_one_indicator_is_read_with_its_version_objective_and_milestones(
+    app, world, draft, indicator, count_queries
+):
+    import gc
+
+    from app.contracts.models import Contract
+
+    uid, version_id, objective_id = indicator.uid, draft.version.id, draft.objective.id
+    contract_id = world.contract.id
+    db.session.commit()
+    db.session.expunge_all()  # as in a request: nothing already in the session
+    with app.test_request_context():
+        found = services.indicator_by_uid(db.session.get(Contract, contract_id), uid)
+        gc.collect()  # what the session held only weakly is gone
+        with count_queries() as queries:
+            assert found.plan_version.id == version_id
+            assert found.objective.id == objective_id
+            assert [m.due_date for m in found.milestones] == [date(2027, 6, 30)]
+        assert queries() == 0
+
+
 def test_chart_geometry(app, world, indicator, member):
     with app.test_request_context():
         services.enter_value(world.contract, member(world.supplier_lead), indicator,
