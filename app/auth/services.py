@@ -113,8 +113,14 @@ def _session_with_user():
     return (
         select(UserSession)
         .where(UserSession.id == bindparam("session_id"))
-        .options(joinedload(UserSession.user))
+        .options(_user_and_organisation())
     )
+
+
+def _user_and_organisation():
+    """The session's person and their organisation, which the header of every page shows
+    (read alone, it was one more query wherever no party of the page's contract is theirs)."""
+    return joinedload(UserSession.user).joinedload(User.organisation)
 
 
 def resume_session(session_id: str) -> User | None:
@@ -156,7 +162,7 @@ def _session_for_page(on_contract: bool):
         Membership if on_contract else null(),
         unread_count_of(UserSession.user_id).scalar_subquery(),
     ).where(UserSession.id == bindparam("session_id"))
-    query = query.options(joinedload(UserSession.user))
+    query = query.options(_user_and_organisation())
     if on_contract:
         query = query.outerjoin(Membership, on_this_contract).options(*with_contract_and_parties())
     return query

@@ -154,3 +154,30 @@ def test_login_and_failures_are_in_the_audit_trail(client, world, log_in):
     assert "connexion.echec" in actions and "connexion" in actions
     payloads = " ".join(db.session.scalars(select(AuditEvent.payload)))
     assert "mauvais-mot-de-passe" not in payloads
+
+
+def test_the_header_reads_the_persons_organisation_with_the_session(app, world):
+    """Every page names the person's organisation in its header: read with the session (off
+    a contract, no party of the page is there to be found), not in a query of its own."""
+    import re
+
+    from sqlalchemy import event
+
+    from tests.helpers import logged_in_client, page_text
+
+    statements = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(" ".join(statement.split()))
+
+    for user, path in [(world.buyer_lead, "/"), (world.buyer_lead, "/compte"),
+                       (world.outsider, "/notifications/")]:  # fmt: skip
+        client = logged_in_client(app, user)
+        statements.clear()
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            page = page_text(client.get(path))
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        assert user.organisation.name in page
+        assert not [s for s in statements if re.search(r"WHERE organisation\.id = ", s)]
