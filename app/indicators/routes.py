@@ -56,10 +56,11 @@ def _measurement(indicator, measurement_id: int) -> Measurement:
 @bp.get("/")
 @allow(MEMBER)
 def index():
-    if deferred(is_large(services.reference_version(g.contract))):
+    version = services.reference_version_shown(g.contract)
+    if deferred(is_large(version)):
         return render("indicators/index.html", deferred=True)
-    return render("indicators/index.html", "indicators", states=services.states(g.contract),
-                  today=today_in_paris())  # fmt: skip
+    return render("indicators/index.html", "indicators", today=today_in_paris(),
+                  states=services.states(g.contract, version=version))  # fmt: skip
 
 
 def _page(indicator, *blocks, status=200, editing=None, form=None, validating=None,

@@ -53,6 +53,16 @@ def reference_version(contract: Contract) -> PlanVersion | None:
     )  # fmt: skip
 
 
+def reference_version_shown(contract: Contract) -> PlanVersion | None:
+    """`reference_version` for a page: the plan in force it implies (it, or none when it is
+    the draft) is the band's too, which would read it again (versions.plan_in_force_shown)."""
+    from app.plan.versions import remember_plan_in_force
+
+    version = reference_version(contract)
+    remember_plan_in_force(contract, version if version is not None and version.status == "en_vigueur" else None)  # fmt: skip
+    return version
+
+
 def indicators_of(contract: Contract, version: PlanVersion | None = None) -> list[Indicator]:
     version = version or reference_version(contract)
     if version is None:
@@ -228,12 +238,14 @@ def state_from(indicator: Indicator, contract: Contract, read: ValuesRead,
     return IndicatorState(indicator, status, latest, expected, missing, read.to_validate)
 
 
-def states(contract: Contract, today: date | None = None) -> list[IndicatorState]:
-    """Every indicator's state in a constant number of queries."""
+def states(contract: Contract, today: date | None = None,
+           version: PlanVersion | None = None) -> list[IndicatorState]:  # fmt: skip
+    """Every indicator's state in a constant number of queries (those of `version`, when the
+    caller has read the reference version already)."""
     today = today or today_in_paris()
     read = values_read([contract.id])
     return [state_from(i, contract, read.get((contract.id, i.uid), NOTHING_READ), today)
-            for i in indicators_of(contract)]  # fmt: skip
+            for i in indicators_of(contract, version)]  # fmt: skip
 
 
 @dataclass

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from app.errors import Conflict, DomainError, NotAllowed
 from app.extensions import db
 from app.forms import attach_error
-from app.indicators.services import reference_version
+from app.indicators.services import reference_version_shown
 from app.permissions import MEMBER, Permission, allow
 from app.plan.tree import is_large
 from app.rendering import deferred, render, wants_fragment
@@ -59,7 +59,7 @@ def _row(action_uid: str) -> services.Row:
 @allow(MEMBER)
 def index():
     # `?depuis=` asks for the rows after the first ones (a long plan's next chunk).
-    if deferred(is_large(reference_version(g.contract))):
+    if deferred(is_large(reference_version_shown(g.contract))):
         return render(PAGE, deferred=True, filters=services.Filters.from_args(request.args))
     return _show("chunk" if "depuis" in request.args else "planning")
 

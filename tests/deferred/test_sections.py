@@ -102,3 +102,36 @@ def test_the_page_before_its_section_reads_little(app, world, draft, count_queri
     with count_queries() as queries:
         client.get(url)
         assert queries() <= 8
+
+
+@pytest.mark.parametrize("path", ["tableau-de-bord/", "indicateurs/", "planning/"])
+@pytest.mark.parametrize("stage", ["draft", "in_force"])
+def test_the_page_before_its_section_reads_the_plan_once_for_itself_and_its_band(
+    app, world, request, path, stage
+):
+    """The version these pages read to judge the plan's size (the plan in force, else the
+    draft) tells the band where the plan stands: it is not read again for the band."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    request.getfixturevalue(stage)
+    client = logged_in_client(app, world.supplier_lead)
+    url = f"/contrats/{world.contract.id}/{path}"
+    client.get(url)
+    statements = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        page = page_text(client.get(url))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert len([s for s in statements if "FROM plan_version" in s]) == 1, statements
+    band = page.split('class="contract-band"')[1].split("</dl>")[0]
+    if stage == "in_force":
+        assert "Version 1" in band and "En vigueur" in band
+    else:
+        assert "À élaborer avant le" in band and "En vigueur" not in band
