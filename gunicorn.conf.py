@@ -43,8 +43,12 @@ def _warm_up_documents(worker):
 
 
 def post_worker_init(worker):
-    """On a graceful stop, end the live streams first (else shutdown waits for them)."""
+    """Once the worker has started: its garbage collector settled (app/process.py); on a
+    graceful stop, end the live streams first (else shutdown waits for them)."""
+    from app.process import settle_garbage_collector
+
     _warm_up_documents(worker)
+    settle_garbage_collector()
     stop = worker.handle_exit
 
     def handle_exit(sig, frame):

@@ -178,6 +178,11 @@ class InProcess:
         self.listed = pages(self.contract_id, self.indicator_uid, self.change)
         self.hold: Held | None = None
         self._originals: dict = {}
+        # The garbage collector as in each gunicorn worker (gunicorn.conf.py): the renderings
+        # in memory are measured under the same settings as the pages they are compared with.
+        from app.process import settle_garbage_collector
+
+        settle_garbage_collector()
 
     def close(self):
         from app.extensions import db
