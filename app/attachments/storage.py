@@ -3,6 +3,7 @@ app/static and never under a name the uploader chose (SECURITY.md §5, ASVS 5.3.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -42,6 +43,24 @@ class LocalStorage:
 
     def delete(self, contract_id: int, key: str) -> None:
         self.path(contract_id, key).unlink(missing_ok=True)
+
+    def touch(self, contract_id: int, key: str) -> None:
+        """Mark the file as just used (`keys` lists it first)."""
+        with contextlib.suppress(FileNotFoundError):
+            os.utime(self.path(contract_id, key))
+
+    def keys(self, contract_id: int, prefix: str) -> list[str]:
+        """The keys of the contract's files that start with `prefix`, the latest written or
+        touched first."""
+        folder = self.root / str(int(contract_id))
+        if not folder.is_dir():
+            return []
+        found = []
+        for file in folder.iterdir():
+            if file.name.startswith(prefix):
+                with contextlib.suppress(FileNotFoundError):  # deleted meanwhile
+                    found.append((file.stat().st_mtime_ns, file.name))
+        return [name for _, name in sorted(found, reverse=True)]
 
 
 def storage() -> LocalStorage:

@@ -8,6 +8,7 @@ ASVS 1.3.6; WeasyPrint ≥ 61.2 for GHSA-35jj-wx47-4w8r)."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import mimetypes
 from dataclasses import dataclass, field
@@ -173,4 +174,35 @@ def _chart_desc(indicator: Indicator, measured: list[Measurement]) -> str:
 
 
 def plan_pdf(contract: Contract, today: date | None = None) -> bytes:
-    return render_pdf(render_template("exports/plan.html", **plan_context(contract, today)))
+    return pdf_of(contract, render_template("exports/plan.html", **plan_context(contract, today)))
+
+
+# The plan's PDF takes WeasyPrint about 20 s for a large plan (bench/RESULTS.md) and the HTML
+# it is made from a third of a second: each PDF is kept in the contract's storage (shared by
+# every worker) under its HTML's hash, so the same plan, values, day and language are rendered
+# once, whoever asks next. The contract keeps its CACHED_PLAN_PDFS latest.
+CACHED_PREFIX = "planpdf"
+CACHED_PLAN_PDFS = 3
+
+
+def pdf_of(contract: Contract, html: str) -> bytes:
+    """The PDF of this exact HTML: the one kept for it, else rendered and kept."""
+    import weasyprint
+
+    from app.attachments.storage import storage
+
+    # The stylesheet is in the HTML; what else makes the PDF is WeasyPrint and our fonts.
+    made_of = f"{weasyprint.__version__}\n{html}".encode()
+    kept, key = storage(), CACHED_PREFIX + hashlib.sha256(made_of).hexdigest()
+    try:
+        data = kept.load(contract.id, key)
+    except FileNotFoundError:
+        data = None
+    if data is not None and data.startswith(b"%PDF-"):
+        kept.touch(contract.id, key)  # the latest used, kept the longest
+        return data
+    data = render_pdf(html)
+    kept.save(contract.id, key, data)
+    for stale in kept.keys(contract.id, CACHED_PREFIX)[CACHED_PLAN_PDFS:]:
+        kept.delete(contract.id, stale)
+    return data

@@ -174,3 +174,38 @@ def test_the_plan_pdf_prints_the_latest_values_and_says_where_the_others_are(
         "01/01/2027"
         not in text.split("Les 2 dernières valeurs")[1].split("Actions du titulaire")[0]
     )
+
+
+def test_a_plan_pdf_is_rendered_once_for_the_same_plan_values_and_day(
+    app, world, draft, monkeypatch
+):
+    """WeasyPrint takes about 20 s on a large plan: the PDF is kept in the contract's storage
+    by its HTML's hash, for whoever asks next; anything printed that changes (an item, a value,
+    the day) makes a new one, and the contract keeps its three latest."""
+    from app.attachments.storage import storage
+
+    rendered = []
+    real = pdf.render_pdf
+    monkeypatch.setattr(pdf, "render_pdf", lambda html: rendered.append(html) or real(html))
+    with app.test_request_context():
+        first = pdf.plan_pdf(world.contract, TODAY)
+        assert pdf.plan_pdf(world.contract, TODAY) == first and len(rendered) == 1
+        items.update_item(draft.objective, {"title": "30 % de recyclé en 2028"},
+                          base_version=draft.objective.version, actor=world.buyer_lead)  # fmt: skip
+        db.session.commit()
+        changed = pdf.plan_pdf(world.contract, TODAY)
+        assert len(rendered) == 2 and "30 % de recyclé en 2028" in pdf_text(changed)
+        for day in (date(2027, 8, 16), date(2027, 8, 17), date(2027, 8, 18)):
+            pdf.plan_pdf(world.contract, day)
+        assert len(rendered) == 5
+        kept = storage().keys(world.contract.id, pdf.CACHED_PREFIX)
+        assert len(kept) == pdf.CACHED_PLAN_PDFS
+        pdf.plan_pdf(world.contract, date(2027, 8, 18))  # still there: not rendered again
+        assert len(rendered) == 5
+        # A file that is not a PDF (cut short, overwritten) is never served: rendered again.
+        latest = storage().keys(world.contract.id, pdf.CACHED_PREFIX)[0]
+        storage().save(world.contract.id, latest, b"garbage")
+        assert pdf.plan_pdf(world.contract, date(2027, 8, 18)).startswith(b"%PDF-")
+        assert len(rendered) == 6
+        assert world.other_contract.id != world.contract.id
+        assert storage().keys(world.other_contract.id, pdf.CACHED_PREFIX) == []
