@@ -34,6 +34,11 @@ class FlaskForm(flask_wtf.FlaskForm):
     and a form is read from a form body only (no HTML page of the app posts JSON)."""
 
     class Meta:
+        def get_translations(self, form):
+            from app.i18n import wtforms_messages
+
+            return wtforms_messages
+
         def wrap_formdata(self, form, formdata):
             if formdata is not _Auto:
                 return formdata
@@ -71,9 +76,9 @@ class Subform(Form):
 
     class Meta:
         def get_translations(self, form):
-            from flask_wtf.i18n import translations
+            from app.i18n import wtforms_messages
 
-            return translations
+            return wtforms_messages
 
 
 def error_messages(errors) -> list[str]:

@@ -140,6 +140,30 @@ def test_form_messages_follow_the_language(client, world, log_in):
     assert "Fields marked with an asterisk (*) are required." in page
 
 
+def test_wtforms_messages_are_read_from_their_file_once_per_language(client, world, log_in,
+                                                                    monkeypatch):  # fmt: skip
+    """Flask-WTF read WTForms' catalogue from its file at every request that built a form."""
+    from babel.support import Translations
+
+    from app import i18n
+
+    i18n._wtforms_catalogue.cache_clear()
+    loaded = []
+    real = Translations.load.__func__
+    monkeypatch.setattr(Translations, "load", classmethod(
+        lambda cls, *args, **kwargs: loaded.append(args[1]) or real(cls, *args, **kwargs)))  # fmt: skip
+    log_in(world.admin)
+    data = {"reference": "2027-0002", "object": "Nettoyage", "initial_amount_ht": "beaucoup"}
+    for _ in range(3):
+        assert "N'est pas une valeur décimale valide." in page_text(
+            client.post("/admin/marches/nouveau", data=data))  # fmt: skip
+    client.post("/langue", data={"locale": "en"})
+    for _ in range(2):
+        assert "Not a valid decimal value." in page_text(
+            client.post("/admin/marches/nouveau", data=data))  # fmt: skip
+    assert [str(locales[0]) for locales in loaded] == ["fr", "en"]
+
+
 # --- The catalogue -------------------------------------------------------------------------
 
 
