@@ -2,8 +2,10 @@
 
 import html
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.extensions import db
 from app.outbox.models import OutboxEmail
@@ -36,3 +38,18 @@ def logged_in_client(app, user, password: str = PASSWORD, **headers):
                            headers=headers)  # fmt: skip
     assert response.status_code == 302
     return client
+
+
+@contextmanager
+def statements_run() -> Iterator[list[str]]:
+    """The SQL statements run inside the block (white space folded), as a list that fills."""
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)

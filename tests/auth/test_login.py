@@ -161,23 +161,12 @@ def test_the_header_reads_the_persons_organisation_with_the_session(app, world):
     a contract, no party of the page is there to be found), not in a query of its own."""
     import re
 
-    from sqlalchemy import event
-
-    from tests.helpers import logged_in_client, page_text
-
-    statements = []
-
-    def record(_conn, _cursor, statement, *_args):
-        statements.append(" ".join(statement.split()))
+    from tests.helpers import logged_in_client, page_text, statements_run
 
     for user, path in [(world.buyer_lead, "/"), (world.buyer_lead, "/compte"),
                        (world.outsider, "/notifications/")]:  # fmt: skip
         client = logged_in_client(app, user)
-        statements.clear()
-        event.listen(db.engine, "before_cursor_execute", record)
-        try:
+        with statements_run() as statements:
             page = page_text(client.get(path))
-        finally:
-            event.remove(db.engine, "before_cursor_execute", record)
         assert user.organisation.name in page
         assert not [s for s in statements if re.search(r"WHERE organisation\.id = ", s)]

@@ -307,31 +307,18 @@ def test_a_review_turns_its_plan_draft_into_a_change_request(app, world, in_forc
 def test_a_request_page_reads_the_plan_in_force_with_the_request(app, world, member, in_force):
     """The band and the rebase warning both follow the plan in force, read in the request's
     own statement (services.request_shown), not in one of their own."""
-    from sqlalchemy import event
-
     from tests.changes.test_services import _apply_directly, approved
+    from tests.helpers import statements_run
 
     first = approved(world, member, in_force)
     second = approved(world, member, in_force, target="32")  # on the same base as the first
     client = logged_in_client(app, world.buyer_lead)
-    statements = []
-
-    def record(_conn, _cursor, statement, *_args):
-        statements.append(" ".join(statement.split()))
-
-    def page_of(change) -> str:
-        statements.clear()
-        event.listen(db.engine, "before_cursor_execute", record)
-        try:
-            return page_text(client.get(url(world, f"{change.id}/")))
-        finally:
-            event.remove(db.engine, "before_cursor_execute", record)
-
     rebase = "Le plan en vigueur a changé depuis l'ouverture de ce projet"
-    page = page_of(second)
+    with statements_run() as statements:
+        page = page_text(client.get(url(world, f"{second.id}/")))
     assert "Version 1" in page.split('class="contract-band"')[1] and rebase not in page
     assert not [s for s in statements if s.startswith("SELECT plan_version")], statements
     _apply_directly(first, member("buyer_lead"))
     db.session.commit()
-    page = page_of(second)
+    page = page_text(client.get(url(world, f"{second.id}/")))
     assert "Version 2" in page.split('class="contract-band"')[1] and rebase in page

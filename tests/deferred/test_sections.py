@@ -7,7 +7,7 @@ and ?complet=1 gives the whole page without JavaScript. Small contracts are sent
 import pytest
 
 from tests.changes.test_services import open_change
-from tests.helpers import logged_in_client, page_text
+from tests.helpers import logged_in_client, page_text, statements_run
 
 HTMX = {"HX-Request": "true"}
 
@@ -111,24 +111,12 @@ def test_the_page_before_its_section_reads_the_plan_once_for_itself_and_its_band
 ):
     """The version these pages read to judge the plan's size (the plan in force, else the
     draft) tells the band where the plan stands: it is not read again for the band."""
-    from sqlalchemy import event
-
-    from app.extensions import db
-
     request.getfixturevalue(stage)
     client = logged_in_client(app, world.supplier_lead)
     url = f"/contrats/{world.contract.id}/{path}"
     client.get(url)
-    statements = []
-
-    def record(_conn, _cursor, statement, *_args):
-        statements.append(" ".join(statement.split()))
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with statements_run() as statements:
         page = page_text(client.get(url))
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
     assert len([s for s in statements if "FROM plan_version" in s]) == 1, statements
     band = page.split('class="contract-band"')[1].split("</dl>")[0]
     if stage == "in_force":

@@ -11,7 +11,7 @@ from app.notifications import services
 from app.notifications.models import Notification
 from tests.difficulties.conftest import membership_of
 from tests.difficulties.conftest import raise_one as raise_one
-from tests.helpers import emails_to, logged_in_client, page_text
+from tests.helpers import emails_to, logged_in_client, page_text, statements_run
 from tests.live.test_stream import read_events
 
 
@@ -48,21 +48,11 @@ def test_the_bell_counts_and_the_list_opens_and_marks_read(app, world, raise_one
 def test_a_page_reads_the_session_membership_and_bell_in_one_query(app, world, raise_one):
     """On a read request the session, the membership of the page's contract and the bell's
     count come in one statement (auth.services.resume_session_for_page), and stay right."""
-    from sqlalchemy import event
-
     raise_one()
     buyer = logged_in_client(app, world.buyer_lead)
     plan_page = f"/contrats/{world.contract.id}/plan/"
-    statements = []
-
-    def record(_conn, _cursor, statement, *_args):
-        statements.append(" ".join(statement.split()))
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with statements_run() as statements:
         page = buyer.get(plan_page)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
     assert page.status_code == 200 and 'data-count="1"' in page.get_data(as_text=True)
     selects = [s for s in statements if s.startswith("SELECT")]
     assert "FROM user_session" in selects[0]
