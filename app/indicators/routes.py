@@ -14,7 +14,6 @@ from app.indicators import services
 from app.indicators.forms import ValidationForm, ValueForm
 from app.indicators.models import SOURCES, VALIDATIONS, Measurement
 from app.permissions import MEMBER, Permission, allow
-from app.plan import versions
 from app.plan.tree import is_large
 from app.rendering import deferred, render, wants_fragment
 
@@ -33,8 +32,7 @@ def _indicator(uid: str):
     if indicator is None:
         abort(404)
     # Read through the plan in force, or the draft before the baseline (reference_version).
-    version = indicator.plan_version
-    versions.remember_plan_in_force(g.contract, version if version.status == "en_vigueur" else None)
+    services.remember_reference(g.contract, indicator.plan_version)
     return indicator
 
 

@@ -54,13 +54,20 @@ def reference_version(contract: Contract) -> PlanVersion | None:
 
 
 def reference_version_shown(contract: Contract) -> PlanVersion | None:
-    """`reference_version` for a page: the plan in force it implies (it, or none when it is
-    the draft) is the band's too, which would read it again (versions.plan_in_force_shown)."""
+    """`reference_version` for a page, which tells the band (remember_reference)."""
+    version = reference_version(contract)
+    remember_reference(contract, version)
+    return version
+
+
+def remember_reference(contract: Contract, version: PlanVersion | None) -> None:
+    """A page read through the reference version: the plan in force it implies (it, or none
+    when it is the draft) is the band's too, which would read it again
+    (versions.plan_in_force_shown)."""
     from app.plan.versions import remember_plan_in_force
 
-    version = reference_version(contract)
-    remember_plan_in_force(contract, version if version is not None and version.status == "en_vigueur" else None)  # fmt: skip
-    return version
+    in_force = version if version is not None and version.status == "en_vigueur" else None
+    remember_plan_in_force(contract, in_force)
 
 
 def indicators_of(contract: Contract, version: PlanVersion | None = None) -> list[Indicator]:
@@ -162,15 +169,20 @@ def baseline_of(indicator: Indicator, contract: Contract) -> date:
     return indicator.baseline_date or contract.notification_date
 
 
+def _periods_until(indicator: Indicator, today: date) -> date:
+    """An indicator's periods run to its target date, or today if later or unset."""
+    return max(filter(None, (indicator.target_date, today)))
+
+
 def all_periods(indicator: Indicator, contract: Contract, today: date) -> tuple[Period, ...]:
     """Every period of the indicator up to its target date (or today, if later or unset)."""
-    until = max(filter(None, (indicator.target_date, today)))
+    until = _periods_until(indicator, today)
     return periods(indicator.periodicity, baseline_of(indicator, contract), until)
 
 
 def due_periods(indicator: Indicator, contract: Contract, today: date) -> tuple[Period, ...]:
     """The periods of the indicator that have ended by `today`."""
-    until = max(filter(None, (indicator.target_date, today)))
+    until = _periods_until(indicator, today)
     return _due(indicator.periodicity, baseline_of(indicator, contract), until, today)
 
 
