@@ -277,20 +277,12 @@ def count_queries(app):
     """`with count_queries() as queries: …` then `queries()` is the number of SQL statements."""
     from contextlib import contextmanager
 
-    from sqlalchemy import event
+    from tests.helpers import statements_run
 
     @contextmanager
     def counting():
-        statements = []
-
-        def record(conn, cursor, statement, *args):
-            statements.append(statement)
-
-        event.listen(db.engine, "before_cursor_execute", record)
-        try:
+        with statements_run() as statements:
             yield lambda: len(statements)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", record)
 
     return counting
 
