@@ -121,7 +121,9 @@ def memo(fn):
 
 def forget_plan_pdfs(contract_id: int) -> None:
     """The plan PDFs kept for the contract (app/exports/pdf.pdf_of): the next one is rendered."""
-    for kept in (UPLOADS / str(contract_id)).glob("planpdf*"):
+    from app.exports.pdf import CACHED_PREFIX
+
+    for kept in (UPLOADS / str(contract_id)).glob(CACHED_PREFIX + "*"):
         kept.unlink()
 
 
